@@ -1,0 +1,61 @@
+"""The course's map and notation, shared by 00_start_here and the README."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+NOTEBOOKS = (
+    ("00_start_here", "Start here",
+     "how to use the course, environment and device check, widget check, map, notation, the claims ledger"),
+    ("01_activations", "Activation functions",
+     "sigmoid, tanh, ReLU, Leaky ReLU, PReLU, ELU, Maxout; saturation, dead ReLUs, zero-centring, cost of exp"),
+    ("02_initialization", "Preprocessing and initialization",
+     "zero-centring and normalizing; zeros, small and large random, LeCun, Xavier (Glorot), He; activation statistics"),
+    ("03_backprop_gates", "Backprop as gates",
+     "computational graphs, gates, chain rule, staged computation, scalar autodiff, vectorized gates, gradient checking"),
+    ("04_optimizers", "Optimizers",
+     "SGD and its problems, momentum, Nesterov, AdaGrad, RMSProp, Adam and bias correction, LR decay, second order"),
+    ("05_batchnorm", "Batch normalization",
+     "batch norm at train and test time, gamma and beta, the conv version, why normalize everywhere"),
+    ("06_regularization", "Regularization",
+     "dropout, DropConnect, data augmentation, stochastic depth, fractional max pooling, weight decay"),
+    ("07_cnn_architectures", "CNN architectures",
+     "conv and pool layers, LeNet-5 to SqueezeNet, residual connections, training on a GPU"),
+    ("08_rnns", "Recurrent networks",
+     "vanilla RNN, LSTM, a character-level language model, vanishing and exploding gradients, clipping"),
+    ("09_training_practice", "Training practice",
+     "hyperparameter search, cross-validation, ensembles, snapshot and Polyak averaging, reading loss curves"),
+)
+
+# symbol, meaning, where it first appears
+NOTATION = (
+    ("x, X", "one input vector; a batch of inputs, shape (N, D)", "everywhere"),
+    ("y", "integer class labels, shape (N,)", "everywhere"),
+    ("N, D, H, C", "batch size, input dimension, hidden width, number of classes", "everywhere"),
+    ("W, b", "weights (D, H) and biases (H,) of an affine layer: out = X W + b", "02, 03"),
+    ("σ(z)", "the logistic sigmoid 1 / (1 + e^-z)", "01"),
+    ("z", "a pre-activation (the input of an activation function)", "01, 02"),
+    ("L", "the loss, averaged over the batch", "03, 04"),
+    ("dW, ∂L/∂W", "the gradient of the loss with respect to W (same shape as W)", "03"),
+    ("h", "the step of a finite difference (gradient checking)", "03"),
+    ("lr (α)", "the learning rate", "04"),
+    ("ρ (rho)", "momentum's friction: the notes' v ← ρ v − lr g", "04"),
+    ("μ (mu)", "torch's momentum coefficient: v ← μ v + g, x ← x − lr v", "04"),
+    ("β1, β2", "Adam's decay rates of the first and second moment estimates", "04"),
+    ("ε (eps)", "the small constant that keeps a division finite", "04, 05"),
+    ("t", "the step (iteration) counter, starting at 1", "04"),
+    ("κ (kappa)", "the condition number: largest / smallest singular value of the Hessian", "04"),
+    ("γ, β", "batch norm's learned scale and shift", "05"),
+    ("p", "dropout's keep probability", "06"),
+    ("h_t", "an RNN's hidden state at step t", "08"),
+)
+
+
+def notebooks_dir() -> Path:
+    return Path(__file__).resolve().parent.parent / "notebooks"
+
+
+def available() -> dict[str, bool]:
+    """Which notebooks of the map exist in this checkout."""
+    folder = notebooks_dir()
+    return {name: (folder / f"{name}.ipynb").is_file() for name, _, _ in NOTEBOOKS}

@@ -1,0 +1,181 @@
+"""Checkers for the "Your turn" cells.
+
+A notebook's exercise cell defines a function whose stub raises ``NotImplementedError``, then calls
+``check("name", function)``. The checker runs it on prepared inputs and answers with a
+:class:`Feedback`: *not attempted* (the stub; no failure), *correct*, or *wrong* with a specific
+diagnosis: wrong shape, transposed, wrong sign, off by a factor, NaN, a named known mistake (a
+missing term, a typo from the notes...), or the exception it raised.
+
+Each topic registers its exercises in a module of this package; reference solutions live in
+``solutions/`` at the repository root, and the tests run every checker against them and against
+canned wrong answers, each of which must get its own diagnosis.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+NOT_ATTEMPTED, CORRECT, WRONG = "not attempted", "correct", "wrong"
+
+
+@dataclass
+class Feedback:
+    exercise: str
+    status: str
+    diagnosis: str | None = None  # a short tag: "shape", "transposed", "sign", "factor", "nan", ...
+    message: str = ""
+
+    def __bool__(self) -> bool:
+        return self.status == CORRECT
+
+    def __str__(self) -> str:
+        mark = {CORRECT: "✓", WRONG: "✗", NOT_ATTEMPTED: "…"}[self.status]
+        return f"{mark} {self.exercise}: {self.status}" + (f" ({self.diagnosis})" if self.diagnosis else "") + \
+            (f"\n  {self.message}" if self.message else "")
+
+    def _repr_markdown_(self) -> str:
+        colour = {CORRECT: "#009E73", WRONG: "#D55E00", NOT_ATTEMPTED: "#0072B2"}[self.status]
+        head = f"<b style='color:{colour}'>{self.exercise}: {self.status}</b>"
+        if self.diagnosis:
+            head += f" · <code>{self.diagnosis}</code>"
+        return head + (f"<br>{self.message}" if self.message else "")
+
+
+@dataclass
+class Case:
+    """One input to try and the reference output, plus what known mistakes would return."""
+
+    args: tuple
+    expected: object
+    mistakes: dict = field(default_factory=dict)  # diagnosis tag -> (message, wrong output)
+    label: str = ""
+
+
+@dataclass
+class Exercise:
+    name: str
+    task: str
+    make_cases: Callable[[], list]
+    compare: Callable | None = None  # (got, case) -> Feedback-ish tuple or None; default: arrays
+    rtol: float = 1e-6
+    atol: float = 1e-9
+
+
+REGISTRY: dict[str, Exercise] = {}
+
+
+def register(exercise: Exercise) -> Exercise:
+    if exercise.name in REGISTRY:
+        raise ValueError(f"exercise {exercise.name!r} is registered twice")
+    REGISTRY[exercise.name] = exercise
+    return exercise
+
+
+def _load_all() -> None:
+    for info in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{info.name}")
+
+
+def exercises() -> dict[str, Exercise]:
+    _load_all()
+    return dict(REGISTRY)
+
+
+def _close(a, b, rtol, atol) -> bool:
+    return a.shape == b.shape and bool(np.allclose(a, b, rtol=rtol, atol=atol))
+
+
+def diagnose_array(got, expected, *, mistakes=None, rtol=1e-6, atol=1e-9) -> tuple[str | None, str]:
+    """Compare an answer with the reference and name the mistake. Returns (diagnosis, message);
+    diagnosis None means correct."""
+    if got is None:
+        return "none", "your function returned None; did you forget `return`?"
+    try:
+        got = np.asarray(got, dtype=np.float64)
+    except (TypeError, ValueError):
+        return "type", f"expected an array of numbers, got {type(got).__name__}"
+    expected = np.asarray(expected, dtype=np.float64)
+    if got.shape != expected.shape:
+        if got.ndim == 2 and got.shape == expected.T.shape and _close(got, expected.T, rtol, atol):
+            return "transposed", (f"shape {got.shape} where {expected.shape} was expected, and the "
+                                  "values are the transpose of the answer: swap the order of a product "
+                                  "or transpose the result")
+        return "shape", f"shape {got.shape}; expected {expected.shape}"
+    if not np.all(np.isfinite(got)):
+        where = np.argwhere(~np.isfinite(got))[0]
+        return "nan", (f"{int(np.sum(~np.isfinite(got)))} NaN or infinite value(s), first at index "
+                       f"{tuple(int(i) for i in where)}: look for a division by zero or an overflow")
+    if _close(got, expected, rtol, atol):
+        return None, "matches the reference"
+    for tag, (message, wrong) in (mistakes or {}).items():
+        wrong = np.asarray(wrong, dtype=np.float64)
+        if _close(got, wrong, rtol, atol):
+            return tag, message
+    if np.any(expected != 0) and _close(got, -expected, rtol, atol):
+        return "sign", "every value has the wrong sign: check the direction of a subtraction or a minus"
+    mask = np.abs(expected) > atol
+    if np.any(mask):
+        ratios = got[mask] / expected[mask]
+        r = float(np.median(ratios))
+        if np.allclose(ratios, r, rtol=1e-6) and np.isfinite(r) and r not in (0.0,):
+            return "factor", (f"off by a constant factor: your values are {r:.6g} x the answer "
+                              "(a missing or extra division by N, 2 or a scale?)")
+    err = np.abs(got - expected)
+    i = tuple(int(k) for k in np.unravel_index(np.argmax(err), err.shape))
+    return "values", (f"values differ from the answer (largest difference {err[i]:.3g} at index {i}: "
+                      f"got {got[i]:.6g}, expected {expected[i]:.6g})")
+
+
+def check(name: str, function: Callable, *, quiet: bool = False) -> Feedback:
+    """Run the exercise ``name`` on ``function`` and say what is right or wrong."""
+    catalogue = exercises()
+    if name not in catalogue:
+        raise ValueError(f"name={name!r} is not an exercise; expected one of {sorted(catalogue)}")
+    if not callable(function):
+        raise TypeError(f"function must be callable, got {type(function).__name__}")
+    ex = catalogue[name]
+    feedback = None
+    for i, case in enumerate(ex.make_cases()):
+        args = tuple(np.copy(a) if isinstance(a, np.ndarray) else a for a in case.args)
+        label = f" (case {i + 1}{': ' + case.label if case.label else ''})"
+        try:
+            got = function(*args)
+        except NotImplementedError:
+            feedback = Feedback(name, NOT_ATTEMPTED, None,
+                                "the stub still raises NotImplementedError: replace it with your code")
+            break
+        except Exception as err:  # noqa: BLE001 - reported to the student, with where it happened
+            frames = traceback.extract_tb(err.__traceback__)
+            frame = frames[1] if len(frames) > 1 else frames[-1]  # [0] is this checker; [1] the answer
+            feedback = Feedback(name, WRONG, "exception",
+                                f"raised {type(err).__name__}: {err} (line {frame.lineno}){label}")
+            break
+        if ex.compare is not None:
+            diagnosis, message = ex.compare(got, case)
+        else:
+            diagnosis, message = diagnose_array(got, case.expected, mistakes=case.mistakes,
+                                                rtol=ex.rtol, atol=ex.atol)
+        if diagnosis is not None:
+            feedback = Feedback(name, WRONG, diagnosis, message + label)
+            break
+    if feedback is None:
+        feedback = Feedback(name, CORRECT, None, "matches the reference on every test case")
+    if not quiet:
+        try:
+            from IPython.display import Markdown, display
+
+            from IPython import get_ipython
+
+            if get_ipython() is not None:
+                display(Markdown(feedback._repr_markdown_()))
+                return feedback
+        except ImportError:
+            pass
+        print(feedback)
+    return feedback
