@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import yaml
 
 LEDGER_PATH = Path(__file__).with_name("claims.yaml")
@@ -124,7 +125,7 @@ def decide(claim_id: str, verdict: str, *, evidence: str, checks: Mapping[str, o
         items = [("measurement supports the verdict", checks)]
     failed = []
     for name, value in items:
-        if not isinstance(value, (bool,)) and type(value).__name__ != "bool_":
+        if not isinstance(value, (bool, np.bool_)):
             raise TypeError(f"check {name!r} is {type(value).__name__}, expected a bool")
         if not bool(value):
             failed.append(name)

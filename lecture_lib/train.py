@@ -140,7 +140,8 @@ def fit(model, X_train, y_train, X_val=None, y_val=None, *, epochs: int = 10, lr
     for epoch in bar:
         model.train()
         order = torch.randperm(n, generator=generator).to(device)
-        total, correct = 0.0, 0
+        total = torch.zeros((), device=device)
+        correct = torch.zeros((), device=device, dtype=torch.long)
         for step, start in enumerate(range(0, n, batch_size), start=1):
             idx = order[start:start + batch_size]
             xb, yb = X_train[idx], y_train[idx]
@@ -154,8 +155,9 @@ def fit(model, X_train, y_train, X_val=None, y_val=None, *, epochs: int = 10, lr
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-            total += float(loss) * len(idx)
-            correct += int((out.argmax(1) == yb).sum())
+            total += loss.detach() * len(idx)  # stays on the device: no sync per step
+            correct += (out.argmax(1) == yb).sum()
+        total, correct = float(total), int(correct)
         history.train_loss.append(total / n)
         history.train_acc.append(correct / n)
         history.lr.append(opt.param_groups[0]["lr"])

@@ -1,0 +1,118 @@
+"""Exercises of 03_backprop_gates: the backward pass of three gates.
+
+- ``sigmoid_backward(dout, out)`` -> dx
+- ``affine_backward(dout, x, w)`` -> (dx, dw, db)
+- ``softmax_loss(scores, y)`` -> (loss, dscores)
+
+For the gates with several outputs the checker names the wrong one (``dw: transposed ...``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import layers
+from . import Case, Exercise, diagnose_array, register
+
+
+def _sigmoid(x):
+    return layers.sigmoid_forward(x)[0]
+
+
+# --------------------------------------------------------------------------- sigmoid
+def _sigmoid_cases():
+    rng = np.random.default_rng(3)
+    cases = []
+    for shape, label in (((4, 5), "a batch of pre-activations"), ((7,), "a vector")):
+        out = _sigmoid(rng.normal(0, 2, shape))
+        dout = rng.standard_normal(shape)
+        mistakes = {
+            "missing term": ("the local gradient is σ(1 − σ); the (1 − σ) factor is missing",
+                             dout * out),
+            "upstream": ("the local gradient σ(1 − σ) is right, but it is not multiplied by the "
+                         "upstream gradient dout (the chain rule)", out * (1 - out)),
+            "input": ("σ was applied again: `out` already is σ(x), so the local gradient is "
+                      "out * (1 - out), not σ(out)(1 − σ(out))",
+                      dout * _sigmoid(out) * (1 - _sigmoid(out))),
+        }
+        cases.append(Case((dout, out), dout * out * (1 - out), mistakes, label))
+    return cases
+
+
+register(Exercise(
+    name="sigmoid_backward",
+    task="Given the upstream gradient dout and the forward output out = σ(x), return dx.",
+    make_cases=_sigmoid_cases,
+))
+
+
+# --------------------------------------------------------------------------- several gradients
+def _compare_named(names):
+    """Compare a tuple answer component by component; a mistake is matched on the component it
+    concerns (``Case.mistakes``: tag -> (message, {component: wrong array}))."""
+    def compare(got, case):
+        if not isinstance(got, (tuple, list)) or len(got) != len(names):
+            kind = f"a {type(got).__name__} of length {len(got)}" if isinstance(got, (tuple, list)) \
+                else type(got).__name__
+            return "type", f"expected a tuple ({', '.join(names)}), got {kind}"
+        for i, name in enumerate(names):
+            mistakes = {tag: (message, wrong[name]) for tag, (message, wrong) in case.mistakes.items()
+                        if name in wrong}
+            diagnosis, message = diagnose_array(got[i], case.expected[i], mistakes=mistakes)
+            if diagnosis is not None:
+                return diagnosis, f"{name} is wrong: {message}"
+        return None, "matches the reference"
+    return compare
+
+
+def _affine_cases():
+    rng = np.random.default_rng(4)
+    cases = []
+    for n, d, m, label in ((5, 4, 3, "N=5, D=4, M=3"), (8, 6, 2, "N=8, D=6, M=2")):
+        x, w = rng.standard_normal((n, d)), rng.standard_normal((d, m))
+        dout = rng.standard_normal((n, m))
+        dx, dw, db = layers.affine_backward(dout, (x, w))
+        mistakes = {
+            "batch mean": (f"db is the mean of dout over the batch; the loss already averaged, so "
+                           f"sum over the N={n} examples instead", {"db": dout.mean(axis=0)}),
+        }
+        cases.append(Case((dout, x, w), (dx, dw, db), mistakes, label))
+    return cases
+
+
+register(Exercise(
+    name="affine_backward",
+    task="Given dout (N, M), x (N, D) and w (D, M) of out = x @ w + b, return (dx, dw, db).",
+    make_cases=_affine_cases,
+    compare=_compare_named(("dx", "dw", "db")),
+))
+
+
+def _softmax_cases():
+    rng = np.random.default_rng(5)
+    cases = []
+    for n, c, scale, label in ((6, 4, 1.0, "small scores"), (5, 3, 800.0, "large scores (overflow?)")):
+        scores = rng.standard_normal((n, c)) * scale
+        y = rng.integers(0, c, n)
+        loss, dscores = layers.softmax_loss(scores, y)
+        probs = dscores.copy() * n
+        probs[np.arange(n), y] += 1
+        mistakes = {
+            "missing term": ("dscores is softmax / N: the −1 at each example's correct class is "
+                             "missing", {"dscores": probs / n}),
+            "factor": (f"dscores is N={n} times too large: the loss is a mean over the batch, "
+                       f"so divide the gradient by N too", {"dscores": dscores * n}),
+            "loss sum": (f"the loss is summed over the batch; the contract is the mean over the "
+                         f"N={n} examples", {"loss": np.float64(loss * n)}),
+        }
+        cases.append(Case((scores, y), (loss, dscores), mistakes, label))
+    return cases
+
+
+register(Exercise(
+    name="softmax_loss",
+    task="Given scores (N, C) and labels y (N,), return (loss, dscores): the mean cross-entropy "
+         "of softmax(scores) and its gradient.",
+    make_cases=_softmax_cases,
+    compare=_compare_named(("loss", "dscores")),
+))

@@ -1,0 +1,146 @@
+"""The claims ledger: its format, decide()'s behaviour, and that every claim of an existing notebook
+is decided there exactly once, by an executed assert, with the ledger's verdict."""
+
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+from lecture_lib import claims as C
+from lecture_lib.course import NOTEBOOKS
+
+ROOT = Path(__file__).resolve().parent.parent
+NB_DIR = ROOT / "notebooks"
+DECIDE = re.compile(r"""\bdecide\(\s*["']([A-Za-z0-9_.\-]+)["']\s*,\s*["']([a-z\-]+)["']""")
+KNOWN_NOTEBOOKS = {name for name, _, _ in NOTEBOOKS}
+
+
+def notebook_decisions(stem):
+    nb = nbformat.read(NB_DIR / f"{stem}.ipynb", as_version=4)
+    return [m.groups() for cell in nb.cells if cell.cell_type == "code"
+            for m in DECIDE.finditer(cell.source)]
+
+
+def existing_notebooks():
+    return sorted(p.stem for p in NB_DIR.glob("*.ipynb"))
+
+
+# ------------------------------------------------------------------ the ledger itself
+def test_ledger_parses_and_names_known_notebooks():
+    ledger = C.ledger()
+    assert len(ledger) >= 90, "the ledger must list every claim of the notes"
+    for claim in ledger.values():
+        assert claim.notebook in KNOWN_NOTEBOOKS, f"{claim.id}: unknown notebook {claim.notebook}"
+        assert set(claim.see_also) <= KNOWN_NOTEBOOKS, f"{claim.id}: unknown see_also {claim.see_also}"
+        assert claim.claim.strip() and claim.section.strip()
+
+
+def test_every_section_of_the_notes_has_claims():
+    sections = " ".join(c.section for c in C.ledger().values()).lower()
+    for heading in ("activation functions", "preprocessing", "initialization", "autodifferentiation",
+                    "gradient descent", "problems with sgd", "momentum", "adagrad", "rmsprop", "adam",
+                    "learning rate decay", "second-order", "batch normalization", "regularization",
+                    "cnn architectures", "rnns", "hyperparameter search", "cross validation",
+                    "model ensembles"):
+        assert heading in sections, f"no claim from the notes' section {heading!r}"
+
+
+@pytest.mark.parametrize("bad, message", [
+    ([{"id": "a"}], "expected exactly"),
+    ([dict(id="a", section="s", claim="c", notebook="n", see_also=[], verdict="maybe")], "not one of"),
+    ([dict(id="a", section="s", claim="c", notebook="n", see_also=[], verdict=None)] * 2, "listed twice"),
+    ([dict(id="a", section="s", claim="c", notebook="n", see_also="x", verdict=None)], "see_also"),
+])
+def test_parse_ledger_rejects_malformed_entries(bad, message):
+    with pytest.raises(ValueError, match=message):
+        C.parse_ledger(bad)
+
+
+def test_ledger_file_is_plain_yaml_list():
+    raw = yaml.safe_load(C.LEDGER_PATH.read_text())
+    assert isinstance(raw, list) and all(set(e) == set(C.FIELDS) for e in raw)
+
+
+# ------------------------------------------------------------------ decide()
+def test_decide_prints_and_records(tmp_path, monkeypatch, capsys):
+    log = tmp_path / "log.jsonl"
+    monkeypatch.setenv(C.LOG_ENV, str(log))
+    v = C.decide("course.widgets-react", "confirmed", evidence="42% changed", checks={"changed": True})
+    assert "✓ course.widgets-react confirmed: 42% changed" in capsys.readouterr().out
+    assert v.verdict == "confirmed"
+    assert json.loads(log.read_text())["id"] == "course.widgets-react"
+
+
+def test_decide_fails_when_a_check_fails():
+    with pytest.raises(C.ClaimFailed, match="failed check"):
+        C.decide("course.widgets-react", "confirmed", evidence="0% changed",
+                 checks={"changed": False, "no error": True})
+
+
+def test_decide_fails_on_a_verdict_other_than_the_ledgers():
+    with pytest.raises(C.ClaimFailed, match="ledger records"):
+        C.decide("course.widgets-react", "refuted", evidence="x", checks={"ok": True})
+
+
+def test_decide_fails_when_the_ledger_has_no_verdict_yet(monkeypatch):
+    entry = dict(id="x.open", section="s", claim="c", notebook="00_start_here", see_also=[], verdict=None)
+    monkeypatch.setattr(C, "ledger", lambda: C.parse_ledger([entry]))
+    with pytest.raises(C.ClaimFailed, match="no verdict yet"):
+        C.decide("x.open", "confirmed", evidence="x", checks={"ok": True})
+
+
+def test_decide_bad_input_names_the_argument():
+    with pytest.raises(ValueError, match="claim_id='init.he-reul'.*init.he-relu"):
+        C.decide("init.he-reul", "confirmed", evidence="x", checks=True)
+    with pytest.raises(ValueError, match="verdict='true'"):
+        C.decide("course.widgets-react", "true", evidence="x", checks=True)
+    with pytest.raises(ValueError, match="evidence"):
+        C.decide("course.widgets-react", "confirmed", evidence=" ", checks=True)
+    with pytest.raises(ValueError, match="checks is empty"):
+        C.decide("course.widgets-react", "confirmed", evidence="x", checks={})
+    with pytest.raises(TypeError, match="expected a bool"):
+        C.decide("course.widgets-react", "confirmed", evidence="x", checks={"ratio": 0.3})
+
+
+def test_decide_accepts_numpy_bools():
+    import numpy as np
+
+    C.decide("course.widgets-react", "confirmed", evidence="x", checks={"np": np.float64(2) > 1},
+             quiet=True)
+
+
+# ------------------------------------------------------------------ notebooks decide their claims
+@pytest.mark.parametrize("stem", existing_notebooks())
+def test_notebook_decides_each_of_its_claims_once_with_the_ledger_verdict(stem):
+    decisions = notebook_decisions(stem)
+    ids = [cid for cid, _ in decisions]
+    ledger = C.ledger()
+    for cid, verdict in decisions:
+        assert cid in ledger, f"{stem} decides {cid!r}, which is not in the ledger"
+        assert ledger[cid].notebook == stem, f"{cid} belongs to {ledger[cid].notebook}, not {stem}"
+        assert ledger[cid].verdict == verdict, f"{stem} decides {cid} {verdict!r}; ledger: {ledger[cid].verdict!r}"
+    twice = sorted({cid for cid in ids if ids.count(cid) > 1})
+    assert not twice, f"{stem} decides {twice} more than once"
+    missing = sorted(c.id for c in C.claims_for(stem) if c.id not in ids)
+    assert not missing, f"{stem} does not decide {missing}"
+    assert decisions, f"{stem} decides nothing"
+
+
+@pytest.mark.after_notebooks
+def test_every_decide_executed_once_in_the_notebook_run(executed_notebooks, claims_log_path):
+    """Reads the log written by decide() in the notebook kernels that nbval ran in this session."""
+    if not executed_notebooks:
+        pytest.skip("no notebook was executed in this session (run with notebooks/ selected)")
+    records = [json.loads(line) for line in claims_log_path.read_text().splitlines()] \
+        if claims_log_path.exists() else []
+    counts = {}
+    for r in records:
+        counts[r["id"]] = counts.get(r["id"], 0) + 1
+        assert C.ledger()[r["id"]].verdict == r["verdict"]
+    for stem in executed_notebooks:
+        for claim in C.claims_for(stem):
+            n = counts.get(claim.id, 0)
+            assert n == 1, f"{claim.id} ({stem}) was decided {n} times in the executed notebook"

@@ -1,0 +1,179 @@
+"""The vectorized gates of lecture_lib.layers: gradient checks (float64, rel. error < 1e-7),
+parity with torch, bad input; the two-layer net built from them, and the thresholds that
+03_backprop_gates asserts, each shown to fail on the opposite experiment."""
+
+import numpy as np
+import pytest
+import torch
+
+from lecture_lib import backprop, layers, twolayer
+from lecture_lib.data import spiral
+from lecture_lib.gradcheck import numerical_gradient, numerical_gradient_array, rel_error
+
+TOL = 1e-7
+
+
+def _rng(seed=0):
+    return np.random.default_rng(seed)
+
+
+# --------------------------------------------------------------------------- gradient checks
+def test_affine_gradients():
+    rng = _rng()
+    x, w, b = rng.standard_normal((4, 5)), rng.standard_normal((5, 3)), rng.standard_normal(3)
+    dout = rng.standard_normal((4, 3))
+    out, cache = layers.affine_forward(x, w, b)
+    assert out.shape == (4, 3)
+    dx, dw, db = layers.affine_backward(dout, cache)
+    assert rel_error(dx, numerical_gradient_array(lambda v: layers.affine_forward(v, w, b)[0], x, dout)) < TOL
+    assert rel_error(dw, numerical_gradient_array(lambda v: layers.affine_forward(x, v, b)[0], w, dout)) < TOL
+    assert rel_error(db, numerical_gradient_array(lambda v: layers.affine_forward(x, w, v)[0], b, dout)) < TOL
+
+
+@pytest.mark.parametrize("name", ["relu", "sigmoid", "tanh"])
+def test_elementwise_gradients(name):
+    rng = _rng(1)
+    x = rng.standard_normal((3, 6))
+    x[np.abs(x) < 1e-3] = 0.5                   # keep ReLU's kink out of reach of h
+    dout = rng.standard_normal((3, 6))
+    forward = getattr(layers, f"{name}_forward")
+    backward = getattr(layers, f"{name}_backward")
+    dx = backward(dout, forward(x)[1])
+    assert rel_error(dx, numerical_gradient_array(lambda v: forward(v)[0], x, dout)) < TOL
+
+
+@pytest.mark.parametrize("loss", ["softmax_loss", "svm_loss"])
+def test_loss_gradients(loss):
+    rng = _rng(2)
+    scores, y = rng.standard_normal((6, 4)), rng.integers(0, 4, 6)
+    fn = getattr(layers, loss)
+    _, dscores = fn(scores, y)
+    assert rel_error(dscores, numerical_gradient(lambda s: fn(s, y)[0], scores.copy())) < TOL
+
+
+def test_a_wrong_gradient_fails_the_check():
+    """The opposite experiment of the gradient checks: sigmoid's gradient without (1 - s)."""
+    rng = _rng(3)
+    x, dout = rng.standard_normal(8), rng.standard_normal(8)
+    out, _ = layers.sigmoid_forward(x)
+    numeric = numerical_gradient_array(lambda v: layers.sigmoid_forward(v)[0], x, dout)
+    assert backprop.gradients_agree(rel_error(layers.sigmoid_backward(dout, (out,)), numeric))
+    assert not backprop.gradients_agree(rel_error(dout * out, numeric))
+
+
+# --------------------------------------------------------------------------- parity with torch
+def test_gates_match_torch():
+    rng = _rng(4)
+    x, w, b = rng.standard_normal((5, 4)), rng.standard_normal((4, 3)), rng.standard_normal(3)
+    y = rng.integers(0, 3, 5)
+    xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    h = xt @ wt + bt
+    for act in (torch.relu, torch.sigmoid, torch.tanh):
+        pass
+    s = torch.tanh(torch.sigmoid(torch.relu(h)))
+    loss_t = torch.nn.functional.cross_entropy(s, torch.from_numpy(y))
+    loss_t.backward()
+    h_np, c1 = layers.affine_forward(x, w, b)
+    r, c2 = layers.relu_forward(h_np)
+    g, c3 = layers.sigmoid_forward(r)
+    t, c4 = layers.tanh_forward(g)
+    loss, ds = layers.softmax_loss(t, y)
+    dx, dw, db = layers.affine_backward(
+        layers.relu_backward(layers.sigmoid_backward(layers.tanh_backward(ds, c4), c3), c2), c1)
+    assert abs(loss - loss_t.item()) < 1e-12
+    for mine, theirs in ((dx, xt), (dw, wt), (db, bt)):
+        assert rel_error(mine, theirs.grad.numpy()) < TOL
+
+
+def test_svm_loss_matches_torch():
+    rng = _rng(5)
+    scores, y = rng.standard_normal((7, 4)), rng.integers(0, 4, 7)
+    st = torch.tensor(scores, requires_grad=True)
+    # torch's multi_margin_loss divides by C; ours is CS231n's (sum over j != y, mean over N)
+    loss_t = torch.nn.functional.multi_margin_loss(st, torch.from_numpy(y), margin=1.0) * 4
+    loss_t.backward()
+    loss, ds = layers.svm_loss(scores, y)
+    assert abs(loss - loss_t.item()) < 1e-12
+    assert rel_error(ds, st.grad.numpy()) < TOL
+
+
+def test_sigmoid_does_not_overflow():
+    out, _ = layers.sigmoid_forward(np.array([-1000.0, 0.0, 1000.0]))
+    assert np.all(np.isfinite(out)) and out[1] == 0.5 and out[0] == 0.0 and out[2] == 1.0
+
+
+# --------------------------------------------------------------------------- bad input
+def test_shape_mismatch_names_both_shapes():
+    x, w, b = np.zeros((4, 5)), np.zeros((6, 3)), np.zeros(3)
+    with pytest.raises(ValueError, match=r"\(4, 5\).*\(6, 3\)"):
+        layers.affine_forward(x, w, b)
+    with pytest.raises(ValueError, match=r"\(5, 3\).*\(2,\)"):
+        layers.affine_forward(x, np.zeros((5, 3)), np.zeros(2))
+    _, cache = layers.relu_forward(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match=r"\(3, 2\).*\(2, 3\)"):
+        layers.relu_backward(np.zeros((3, 2)), cache)
+    with pytest.raises(ValueError, match=r"\(4, 3\).*\(5,\)"):
+        layers.softmax_loss(np.zeros((4, 3)), np.zeros(5, dtype=int))
+    with pytest.raises(ValueError, match="labels"):
+        layers.svm_loss(np.zeros((2, 3)), np.array([0, 3]))
+
+
+# --------------------------------------------------------------------------- the two-layer net
+def test_twolayer_matches_torch():
+    rng = _rng(6)
+    X, y = rng.standard_normal((10, 3)), rng.integers(0, 4, 10)
+    params = twolayer.init_params(3, 7, 4, seed=1)
+    params["b1"] += 0.1 * rng.standard_normal(7)
+    loss, grads = twolayer.loss_and_grads(params, X, y, reg=1e-2)
+    loss_t, grads_t = twolayer.torch_grads(params, X, y, reg=1e-2)
+    assert abs(loss - loss_t) < 1e-12
+    for name in twolayer.PARAM_NAMES:
+        assert rel_error(grads[name], grads_t[name]) < TOL, name
+
+
+def test_spiral_threshold_fails_on_the_opposite_experiment():
+    """The staged-computation check passes for the correct backward and fails when ReLU's
+    backward is replaced by the identity (a wrong local gradient)."""
+    X, y = spiral(3, 60, 0.2, seed=0)
+    Xh, yh = spiral(3, 60, 0.2, seed=1)
+    good = twolayer.train(X, y, steps=300, seed=0).params
+    assert twolayer.spiral_accuracy_ok(twolayer.accuracy(good, X, y), twolayer.accuracy(good, Xh, yh))
+    bad = twolayer.train(X, y, steps=300, seed=0, relu_backward=lambda dout, cache: dout).params
+    assert not twolayer.spiral_accuracy_ok(twolayer.accuracy(bad, X, y), twolayer.accuracy(bad, Xh, yh))
+
+
+def test_bad_training_arguments():
+    X, y = spiral(3, 10, 0.2, seed=0)
+    with pytest.raises(ValueError, match="lr=-1"):
+        twolayer.train(X, y, lr=-1)
+    with pytest.raises(ValueError, match="H=0"):
+        twolayer.init_params(2, 0, 3)
+
+
+# --------------------------------------------------------------------------- the scale of the data
+def test_gradient_scales_exactly_only_at_zero_weights():
+    X, y = spiral(3, 30, 0.2, seed=0)
+    b = np.zeros(3)
+    assert backprop.scales_by(backprop.gradient_scale_ratio(X, y, np.zeros((2, 3)), b, 1000.0), 1000.0)
+    # opposite experiment: no scaling gives ratio 1, not 1000
+    assert not backprop.scales_by(backprop.gradient_scale_ratio(X, y, np.zeros((2, 3)), b, 1.0), 1000.0)
+    W = 0.01 * _rng(0).standard_normal((2, 3))
+    assert not backprop.scales_by(backprop.gradient_scale_ratio(X, y, W, b, 1000.0), 1000.0, rtol=0.1)
+
+
+def test_lr_rule_predicate_on_both_experiments():
+    X, y = spiral(3, 30, 0.2, seed=0)
+    lr_raw = backprop.largest_stable_lr(X, y, steps=50, iters=16)
+    lr_scaled = backprop.largest_stable_lr(1000.0 * X, y, steps=50, iters=16)
+    assert not backprop.lr_drop_matches(lr_raw, lr_scaled, 1000.0)       # the notes' rule fails
+    assert backprop.lr_drop_matches(lr_raw, lr_raw, 1000.0)              # opposite: same data
+    assert not backprop.is_stable(backprop.linear_losses(1000.0 * X, y, lr_raw / 1000.0, 50))
+    assert backprop.is_stable(backprop.linear_losses(X, y, lr_raw / 2, 50))
+
+
+def test_stability_predicate():
+    assert backprop.is_stable(np.array([1.1, 1.0, 0.9]))
+    assert not backprop.is_stable(np.array([1.1, 1.3, 0.9]))
+    assert not backprop.is_stable(np.array([1.1, np.nan, 0.9]))
+    with pytest.raises(ValueError, match="lo="):
+        backprop.largest_stable_lr(np.ones((3, 2)), np.array([0, 1, 2]), lo=10.0, hi=1.0)
