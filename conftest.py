@@ -32,6 +32,17 @@ def pytest_configure(config):
             opt.nbval_cell_timeout = 120
 
 
+def pytest_ignore_collect(collection_path, config):
+    """The browser tests run only when asked for by path (``make test-browser``): ``make test``
+    never needs a browser."""
+    browser = ROOT / "tests" / "browser"
+    if collection_path == browser or browser in collection_path.parents:
+        asked = [Path(a.split("::")[0]).resolve() for a in config.args]
+        if not any(a == browser or browser in a.parents for a in asked):
+            return True
+    return None
+
+
 def pytest_collection_modifyitems(session, config, items):
     """Tests marked ``after_notebooks`` run last, once every collected notebook has executed."""
     late = [item for item in items if item.get_closest_marker("after_notebooks")]
