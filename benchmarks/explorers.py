@@ -67,7 +67,8 @@ def main() -> None:
     print()
     for name, median in worst.items():
         status = "within budget" if median <= BUDGET_MS else "OVER BUDGET"
-        print(f"{name:<34} median over controls {median:6.1f} ms  ({median / BUDGET_MS:.2f}x of {BUDGET_MS:.0f} ms: {status})")
+        ratio = median / BUDGET_MS
+        print(f"{name:<34} median over controls {median:6.1f} ms  ({ratio:.2f}x of {BUDGET_MS:.0f} ms: {status})")
 
 
 if __name__ == "__main__":

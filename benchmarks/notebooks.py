@@ -44,7 +44,8 @@ def main() -> None:
     if args.names:
         paths = [p for p in paths if p.stem in args.names]
     budget = BUDGET_S[args.profile]
-    print(f"{'notebook':<24} {'median s':>9} {'runs':>5} {'/ budget':>9}   (profile {args.profile}, budget {budget:.0f} s)")
+    header = f"{'notebook':<24} {'median s':>9} {'runs':>5} {'/ budget':>9}"
+    print(f"{header}   (profile {args.profile}, budget {budget:.0f} s)")
     total = 0.0
     for path in paths:
         times = [run_once(path, args.profile) for _ in range(args.repeat)]

@@ -7,8 +7,8 @@ experiment. Nothing here imports torch until a torch helper is called.
 
 from __future__ import annotations
 
-import os
 import numbers
+import os
 
 import numpy as np
 

@@ -10,7 +10,8 @@ NOTEBOOKS = (
     ("01_activations", "Activation functions",
      "sigmoid, tanh, ReLU, Leaky ReLU, PReLU, ELU, Maxout; saturation, dead ReLUs, zero-centring, cost of exp"),
     ("02_initialization", "Preprocessing and initialization",
-     "zero-centring and normalizing; zeros, small and large random, LeCun, Xavier (Glorot), He; activation statistics"),
+     "zero-centring and normalizing; zeros, small and large random, LeCun, Xavier (Glorot), He; "
+     "activation statistics"),
     ("03_backprop_gates", "Backprop as gates",
      "computational graphs, gates, chain rule, staged computation, scalar autodiff, vectorized gates, gradient checking"),
     ("04_optimizers", "Optimizers",

@@ -168,9 +168,8 @@ def check(name: str, function: Callable, *, quiet: bool = False) -> Feedback:
         feedback = Feedback(name, CORRECT, None, "matches the reference on every test case")
     if not quiet:
         try:
-            from IPython.display import Markdown, display
-
             from IPython import get_ipython
+            from IPython.display import Markdown, display
 
             if get_ipython() is not None:
                 display(Markdown(feedback._repr_markdown_()))
