@@ -13,7 +13,8 @@ NOTEBOOKS = (
      "zero-centring and normalizing; zeros, small and large random, LeCun, Xavier (Glorot), He; "
      "activation statistics"),
     ("03_backprop_gates", "Backprop as gates",
-     "computational graphs, gates, chain rule, staged computation, scalar autodiff, vectorized gates, gradient checking"),
+     "computational graphs, gates, chain rule, staged computation, scalar autodiff, vectorized gates, "
+     "gradient checking"),
     ("04_optimizers", "Optimizers",
      "SGD and its problems, momentum, Nesterov, AdaGrad, RMSProp, Adam and bias correction, LR decay, second order"),
     ("05_batchnorm", "Batch normalization",
