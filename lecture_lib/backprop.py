@@ -28,6 +28,18 @@ def gradient_check_band(err: float) -> str:
     return "agree" if err < GRAD_AGREE else ("suspect" if err < GRAD_SUSPECT else "wrong")
 
 
+def source_without_docstring(fn) -> str:
+    """The source of a function with its docstring removed, to show its code in a notebook."""
+    import inspect
+
+    source = inspect.getsource(fn)
+    if fn.__doc__:
+        start = source.index('"""')
+        end = source.index('"""', start + 3) + 3
+        source = source[:start].rstrip(" ") + source[end:].lstrip("\n")
+    return source.rstrip("\n")
+
+
 def median_seconds(fn, repeats: int = 7, number: int = 1) -> float:
     """Median wall time of ``number`` calls of ``fn``, over ``repeats`` repetitions, per call."""
     times = []
@@ -37,6 +49,61 @@ def median_seconds(fn, repeats: int = 7, number: int = 1) -> float:
             fn()
         times.append((time.perf_counter() - start) / number)
     return float(np.median(times))
+
+
+# --------------------------------------------------------------------------- random expressions
+# Each op works unchanged on a Value and on a torch tensor; the guards keep log and / defined.
+EXPRESSION_OPS = {
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "mul": lambda a, b: a * b,
+    "div": lambda a, b: a / (b * b + 1.0),
+    "pow3": lambda a, b: a ** 3,
+    "exp": lambda a, b: a.exp(),
+    "log": lambda a, b: (a * a + 0.5).log(),
+    "tanh": lambda a, b: a.tanh(),
+    "sigmoid": lambda a, b: a.sigmoid(),
+    "relu": lambda a, b: a.relu(),
+}
+
+
+def random_program(rng: np.random.Generator, n_ops: int = 8) -> list[tuple[str, int, int]]:
+    """A random expression: ``n_ops`` operations, each on two earlier nodes (so nodes get reused)."""
+    names = sorted(EXPRESSION_OPS)
+    return [(names[rng.integers(len(names))], int(rng.integers(0, 3 + k)), int(rng.integers(0, 3 + k)))
+            for k in range(n_ops)]
+
+
+def run_program(program, leaves):
+    """Evaluate a program on leaves (Values or torch tensors); returns the last node."""
+    nodes = list(leaves)
+    for op, i, j in program:
+        nodes.append(EXPRESSION_OPS[op](nodes[i], nodes[j]))
+    return nodes[-1]
+
+
+def engine_vs_torch(program, xs) -> float | None:
+    """Relative error between the engine's and torch.autograd's gradients of one program at the
+    point ``xs``; None when the expression overflows there or ignores its inputs."""
+    import torch
+
+    leaves = [Value(x) for x in xs]
+    try:
+        out = run_program(program, leaves)
+    except OverflowError:                    # math.exp and ** raise where NumPy gives inf
+        return None
+    if not np.isfinite(out.data) or abs(out.data) > 1e8:
+        return None
+    out.backward()
+    tleaves = [torch.tensor(float(x), dtype=torch.float64, requires_grad=True) for x in xs]
+    tout = run_program(program, tleaves)
+    if not tout.requires_grad:
+        return None
+    grads = torch.autograd.grad(tout, tleaves, allow_unused=True)
+    expected = [0.0 if g is None else g.item() for g in grads]
+    if not all(np.isfinite(expected)):
+        return None
+    return rel_error([v.grad for v in leaves], expected)
 
 
 # --------------------------------------------------------------------------- sigmoid as one gate

@@ -58,7 +58,7 @@ def layout(root: Value) -> tuple[list[Value], dict[int, tuple[float, float]]]:
     # spread overlapping nodes of a column apart
     for lev in range(depth + 1):
         nodes = sorted(columns.get(lev, []), key=lambda v: -pos[id(v)][1])
-        for a, b in zip(nodes, nodes[1:]):
+        for a, b in zip(nodes, nodes[1:], strict=False):
             xa, ya = pos[id(a)]
             xb, yb = pos[id(b)]
             if ya - yb < ROW_GAP:
@@ -113,7 +113,7 @@ class GraphPicture:
             raise ValueError(f"the graph has {len(nodes)} nodes but the drawing has "
                              f"{len(self.nodes)}; expected a graph of the same shape")
         self.nodes = nodes
-        for node, (value, grad) in zip(nodes, self.texts):
+        for node, (value, grad) in zip(nodes, self.texts, strict=True):
             value.set_text(f"{node.data:{self.fmt}}")
             grad.set_text(f"∇ {node.grad:{self.fmt}}" if self.show_grad else "")
 

@@ -128,5 +128,5 @@ def torch_grads(params: dict, X, y, reg: float = 0.0) -> tuple[float, dict]:
     loss = torch.nn.functional.cross_entropy(net(Xt), yt)
     loss = loss + 0.5 * reg * (net[0].weight.pow(2).sum() + net[2].weight.pow(2).sum())
     loss.backward()
-    return float(loss), {"W1": net[0].weight.grad.numpy().T, "b1": net[0].bias.grad.numpy(),
+    return loss.item(), {"W1": net[0].weight.grad.numpy().T, "b1": net[0].bias.grad.numpy(),
                          "W2": net[2].weight.grad.numpy().T, "b2": net[2].bias.grad.numpy()}

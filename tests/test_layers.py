@@ -68,8 +68,6 @@ def test_gates_match_torch():
     y = rng.integers(0, 3, 5)
     xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
     h = xt @ wt + bt
-    for act in (torch.relu, torch.sigmoid, torch.tanh):
-        pass
     s = torch.tanh(torch.sigmoid(torch.relu(h)))
     loss_t = torch.nn.functional.cross_entropy(s, torch.from_numpy(y))
     loss_t.backward()
@@ -177,3 +175,24 @@ def test_stability_predicate():
     assert not backprop.is_stable(np.array([1.1, np.nan, 0.9]))
     with pytest.raises(ValueError, match="lo="):
         backprop.largest_stable_lr(np.ones((3, 2)), np.array([0, 1, 2]), lo=10.0, hi=1.0)
+
+
+# --------------------------------------------------------------------------- the exercises
+def test_backprop_exercises_diagnose_each_mistake():
+    import importlib.util
+    from pathlib import Path
+
+    from lecture_lib.exercises import check
+
+    path = Path(__file__).resolve().parent.parent / "solutions" / "backprop.py"
+    spec = importlib.util.spec_from_file_location("backprop_solutions", path)
+    solutions = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(solutions)
+    for name, fn in solutions.SOLUTIONS.items():
+        assert check(name, fn, quiet=True).status == "correct", name
+    for name, wrong in solutions.MISTAKES.items():
+        for tag, fn in wrong.items():
+            feedback = check(name, fn, quiet=True)
+            assert (feedback.status, feedback.diagnosis) == ("wrong", tag), (name, tag, feedback)
+    feedback = check("affine_backward", solutions.MISTAKES["affine_backward"]["transposed"], quiet=True)
+    assert feedback.message.startswith("dw is wrong")          # names the wrong gradient
