@@ -1,0 +1,92 @@
+"""A loss landscape and its gradient field: what a high condition number looks like.
+
+Left: the loss as a banded image of log10(loss - min) with the (negative) gradient as arrows.
+Right: a cut through the minimum along the steepest and the shallowest Hessian direction, which
+makes the condition number visible as two parabolas of very different widths.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import landscapes as L
+from ..style import COLORS
+from .base import Explorer, checkbox, dropdown, float_slider, int_slider, log_slider
+from .optimizer_paths import GRID, banded_log_loss
+
+
+class LossLandscape(Explorer):
+    title = "Loss landscape and gradient field"
+
+    def __init__(self, **initial_values):
+        controls = {
+            "kappa": log_slider(20.0, 0, 3, "condition number κ (taco)"),
+            "angle": float_slider(30.0, 0.0, 90.0, 5.0, "rotation ° (taco)", fmt=".0f"),
+            "arrows": int_slider(15, 5, 30, "arrows per side"),
+            "unit_arrows": checkbox(False, "arrows of unit length (direction only)"),
+            "landscape": dropdown("taco", list(L.LANDSCAPES), "landscape"),  # κ, angle: taco only
+        }
+        self._quiver_key = None
+        super().__init__(controls, initial_values, figsize=(10.0, 4.4))
+
+    def build(self, figure):
+        self.ax, self.ax_cut = figure.subplots(1, 2, gridspec_kw={"width_ratios": [1.1, 1]})
+        self.image = self.ax.imshow(np.zeros((GRID, GRID)), origin="lower", cmap="Blues_r",
+                                    aspect="auto", interpolation="nearest", vmin=-5, vmax=1.5)
+        self.quiver = None
+        self.ax.set(xlabel="x (parameter 1)", ylabel="y (parameter 2)")
+        self.steep = self.ax_cut.plot([], [], color=COLORS[3], lw=2.2,
+                                      label="along the steepest direction")[0]
+        self.shallow = self.ax_cut.plot([], [], color=COLORS[0], linestyle="--", lw=2.2,
+                                        label="along the shallowest direction")[0]
+        self.ax_cut.set(xlim=(-1.5, 1.5), ylim=(0, 1.2), xlabel="distance from the minimum",
+                        ylabel="loss − minimum")
+        self.ax_cut.legend(loc="upper center", fontsize=9)
+        self.dynamic(self.image, self.steep, self.shallow, self.ax.title, self.ax_cut.title)
+        self._extent = None
+
+    def draw(self, landscape, kappa, angle, arrows, unit_arrows):
+        params = {"kappa": kappa, "angle": angle} if landscape == "taco" else {}
+        land = L.make(landscape, **params)
+        bands, fmin = banded_log_loss(land)
+        self.image.set_data(bands)
+        if land.extent != self._extent:
+            self._extent = land.extent
+            self.image.set_extent(land.extent)
+            self.ax.set_xlim(land.extent[:2])
+            self.ax.set_ylim(land.extent[2:])
+            self.invalidate()
+        x0, x1, y0, y1 = land.extent
+        X, Y = np.meshgrid(np.linspace(x0, x1, arrows), np.linspace(y0, y1, arrows))
+        G = -land.exact_grad(np.stack([X, Y], axis=-1))
+        norm = np.linalg.norm(G, axis=-1, keepdims=True)
+        G = G / np.maximum(norm, 1e-12) if unit_arrows else G / max(float(norm.max()), 1e-12)
+        if self._quiver_key != arrows:
+            if self.quiver is not None:
+                self._dynamic.remove(self.quiver)
+                self.quiver.remove()
+            self.quiver = self.ax.quiver(X, Y, G[..., 0], G[..., 1], color=COLORS[1],
+                                         angles="xy", scale_units="width", scale=arrows * 1.1,
+                                         width=0.004)
+            self.dynamic(self.quiver)
+            self._quiver_key = arrows
+        else:
+            self.quiver.set_UVC(G[..., 0], G[..., 1])
+        minimum = land.minima[0]
+        H = land.hessian(minimum)
+        evals, evecs = np.linalg.eigh(H)
+        r = np.linspace(-1.5, 1.5, 121)
+        for line, k in ((self.steep, -1), (self.shallow, 0)):
+            pts = minimum + r[:, None] * evecs[:, k]
+            line.set_data(r, land.loss(pts) - land.loss(minimum))
+        kappa_here = land.condition_number(minimum)
+        self.ax.set_title(f"{landscape}: −gradient arrows", fontsize=11)
+        self.ax_cut.set_title(f"curvatures {evals[-1]:.3g} and {evals[0]:.3g}: κ = {kappa_here:.3g}",
+                              fontsize=11)
+
+
+def loss_landscape_explorer(**initial_values) -> LossLandscape:
+    """Controls: ``landscape`` (taco, saddle, rosenbrock, sharp_wide), ``kappa`` (1..1000) and
+    ``angle`` (0..90°) of the taco shell, ``arrows`` (5..30 per side), ``unit_arrows``.
+    Interactive size: a 121 x 121 loss image and at most 30 x 30 arrows per redraw."""
+    return LossLandscape(**initial_values)
