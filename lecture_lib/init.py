@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .preprocessing import single_thread
+
 INITS = ("zeros", "small", "large", "lecun", "xavier", "he")
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear")
 
@@ -163,6 +165,9 @@ class ActivationStats:
 
     - ``means``, ``stds``: of the activations h_l over all examples and units;
     - ``saturated``: fraction of saturated outputs; ``zero_fraction``: fraction exactly zero;
+    - ``dead_units``: fraction of units that output zero on every example;
+    - ``unit_zero_share``: (depth, width) share of the examples on which each unit outputs zero;
+    - ``pre_second_moment``: E[z^2] of the pre-activations z_l = h_(l-1) @ W_l;
     - ``hist``: (depth, bins) fraction of the activations in each bin of ``bin_edges``
       (values outside the edges are counted in the first or last bin);
     - ``grad_rms``: root-mean-square of dL/dh_l for a unit-variance random upstream gradient
@@ -179,6 +184,9 @@ class ActivationStats:
     zero_fraction: np.ndarray
     hist: np.ndarray
     bin_edges: np.ndarray
+    dead_units: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    unit_zero_share: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    pre_second_moment: np.ndarray = field(default_factory=lambda: np.zeros(0))
     grad_rms: np.ndarray = field(default_factory=lambda: np.zeros(0))
     weight_grad_rms: np.ndarray = field(default_factory=lambda: np.zeros(0))
     last: np.ndarray | None = None  # the last layer's activations, when kept
@@ -186,6 +194,11 @@ class ActivationStats:
     @property
     def depth(self) -> int:
         return len(self.stds)
+
+    @property
+    def second_moment_ratio(self) -> np.ndarray:
+        """E[h^2] / E[z^2] per layer: what the activation keeps of its input's second moment."""
+        return (self.stds ** 2 + self.means ** 2) / self.pre_second_moment
 
 
 def default_bins(activation: str, bins: int = 40) -> np.ndarray:
@@ -222,12 +235,13 @@ def activation_statistics(init: str = "he", activation: str = "relu", *, depth: 
                           weight_grads: bool = False, bin_edges: np.ndarray | None = None,
                           X: np.ndarray | None = None, weights: Sequence[np.ndarray] | None = None,
                           dtype=np.float32, keep_last: bool = False,
-                          hist_rows: int = 250) -> ActivationStats:
+                          hist_rows: int = 250, grad_rows: int = 250) -> ActivationStats:
     """Forward ``n_samples`` unit-Gaussian inputs of ``n_features`` through ``depth`` layers of
     ``width`` units (no biases) initialized by ``init`` (times ``scale``), then backward a
     unit-Gaussian upstream gradient. ``X`` and ``weights`` (unit-variance matrices, see
     :func:`standard_weights`) may be passed in to share random draws between runs. Histograms
-    use the first ``hist_rows`` examples (enough for a picture, and 4x cheaper than all 1000).
+    use the first ``hist_rows`` examples (enough for a picture, and 4x cheaper than all 1000);
+    the backward pass, likewise, sends gradients back through the first ``grad_rows`` examples.
 
     The lecture's experiment is the default: 10 layers of 500 units, 1000 inputs of 500 features."""
     _check_name(init, INITS, "init")
@@ -236,6 +250,8 @@ def activation_statistics(init: str = "he", activation: str = "relu", *, depth: 
     width = _positive_int(width, "width")
     n_samples = _positive_int(n_samples, "n_samples")
     n_features = _positive_int(n_features, "n_features")
+    hist_rows = _positive_int(hist_rows, "hist_rows")
+    grad_rows = _positive_int(grad_rows, "grad_rows")
     scale = _scale(scale)
     rng = np.random.default_rng(seed)
     if X is None:
@@ -251,9 +267,19 @@ def activation_statistics(init: str = "he", activation: str = "relu", *, depth: 
             or edges[1] <= edges[0]:
         raise ValueError(f"bin_edges={edges!r} is not valid; expected increasing, evenly spaced edges")
 
+    # One BLAS thread: on a shared 2-core machine, threads waiting for each other cost more
+    # than they save (measured: 2-3x slower under load).
+    with single_thread(), np.errstate(over="ignore", invalid="ignore"):
+        return _forward_backward(init, activation, depth, width, n_features, scale, rng, X,
+                                 weights, edges, dtype, keep_last, hist_rows, grad_rows, backward,
+                                 weight_grads)
+
+
+def _forward_backward(init, activation, depth, width, n_features, scale, rng, X, weights, edges,
+                      dtype, keep_last, hist_rows, grad_rows, backward, weight_grads):
     h = X
     cache = []
-    means, stds, sat, zeros, hist, ws = [], [], [], [], [], []
+    means, stds, sat, zeros, hist, ws, dead, pre, share = [], [], [], [], [], [], [], [], []
     fans = [n_features] + [width] * depth
     for layer in range(depth):
         expected = (fans[layer], fans[layer + 1])
@@ -262,18 +288,24 @@ def activation_statistics(init: str = "he", activation: str = "relu", *, depth: 
         W = weights[layer] * dtype(init_std(init, fans[layer], fans[layer + 1], scale))
         z = h @ W
         h_prev, h = h, activate(z, activation)
-        cache.append((h_prev, z, h))
+        cache.append((h_prev[:grad_rows], z[:grad_rows], h[:grad_rows]))
         ws.append(W)
         means.append(float(np.mean(h)))
         stds.append(float(np.std(h)))
         sat.append(saturated_fraction(h, activation))
         zeros.append(float(np.count_nonzero(h == 0)) / h.size)
+        unit_zero = np.mean(h == 0, axis=0)
+        share.append(unit_zero)
+        dead.append(float(np.mean(unit_zero == 1.0)))
+        pre.append(float(np.mean(np.square(z))))
         hist.append(_histogram(h[:hist_rows], edges))
     stats = ActivationStats(init, activation, scale, np.array(means), np.array(stds),
                             np.array(sat), np.array(zeros), np.array(hist), edges,
+                            dead_units=np.array(dead), unit_zero_share=np.array(share),
+                            pre_second_moment=np.array(pre),
                             last=h if keep_last else None)
     if backward:
-        dh = rng.standard_normal(h.shape, dtype=dtype)
+        dh = rng.standard_normal(cache[-1][2].shape, dtype=dtype)
         grad_rms = np.zeros(depth)
         wgrad = np.zeros(depth) if weight_grads else np.zeros(0)
         for layer in reversed(range(depth)):
@@ -329,6 +361,14 @@ SHRINK_TOLERANCE = 0.1      # a measured per-layer factor within 10% of the pred
 DECAY_RATIO = 0.1           # layer-last std below 10% of layer-1 std: "decays"
 CONSTANT_BAND = (0.5, 2.0)  # layer-last std within 2x of layer-1 std: "stays near constant"
 SATURATED_MAJORITY = 0.8    # more than 80% of the last layer's outputs saturated: "almost all"
+
+
+HALF_TOLERANCE = 0.15       # E[h^2]/E[z^2] within 0.5 +- 0.15: "keeps half the second moment"
+
+
+def halves_second_moment(ratios, tolerance: float = HALF_TOLERANCE) -> bool:
+    """Every layer keeps about half of its pre-activations' second moment (He's factor 1/2)."""
+    return bool(np.all(np.abs(np.asarray(ratios, dtype=np.float64) - 0.5) < tolerance))
 
 
 def per_layer_factor(values: np.ndarray, first: int = 1) -> float:
@@ -447,6 +487,7 @@ class TrainResult:
     val_acc: list      # after each epoch
     params: list       # the trained parameters
     initial: list      # a copy of the initial parameters
+    diverged_at: int | None = None  # the epoch (1-based) whose loss became NaN or infinite
 
 
 def train_mlp(X: np.ndarray, y: np.ndarray, X_val: np.ndarray, y_val: np.ndarray, *,
@@ -455,7 +496,8 @@ def train_mlp(X: np.ndarray, y: np.ndarray, X_val: np.ndarray, y_val: np.ndarray
               seed: int = 0, n_classes: int | None = None, output_init: str | None = None
               ) -> TrainResult:
     """Mini-batch SGD on a fully connected net in float64 NumPy (no momentum, no tricks), so that
-    only the initialization differs between runs with the same seed."""
+    only the initialization differs between runs with the same seed. A run whose loss becomes
+    NaN or infinite stops there and records the epoch in ``diverged_at``."""
     epochs = _positive_int(epochs, "epochs")
     batch_size = _positive_int(batch_size, "batch_size")
     if not (isinstance(lr, numbers.Real) and math.isfinite(lr) and lr > 0):
@@ -470,20 +512,41 @@ def train_mlp(X: np.ndarray, y: np.ndarray, X_val: np.ndarray, y_val: np.ndarray
     params = mlp_init([X.shape[1], *hidden, k], init, rng, scale, output_init)
     initial = [p.copy() for p in params]
     result = TrainResult([], [], params, initial)
-    for _ in range(epochs):
+    with single_thread(), np.errstate(over="ignore", invalid="ignore"):
+        _sgd_epochs(result, X, y, X_val, y_val, activation, lr, epochs, batch_size, rng)
+    return result
+
+
+def _sgd_epochs(result, X, y, X_val, y_val, activation, lr, epochs, batch_size, rng):
+    params = result.params
+    for epoch in range(1, epochs + 1):
         order = rng.permutation(len(X))
         total = 0.0
         for start in range(0, len(X), batch_size):
             idx = order[start:start + batch_size]
             loss, grads = mlp_loss(params, X[idx], y[idx], activation)
             if not math.isfinite(loss):
-                raise FloatingPointError(f"loss became {loss}; lower lr={lr} or change the init")
+                result.diverged_at = epoch
+                return
             for p, g in zip(params, grads, strict=True):
                 p -= lr * g
             total += loss * len(idx)
         result.train_loss.append(total / len(X))
         result.val_acc.append(float(np.mean(mlp_predict(params, X_val, activation) == y_val)))
-    return result
+
+
+LEARNS_ACCURACY = 0.85     # "works": at least 85% validation accuracy on the digits
+CHANCE_MARGIN = 0.99       # "does not learn": final loss above 99% of the chance loss ln(C)
+
+
+def learns(result: TrainResult, min_accuracy: float = LEARNS_ACCURACY) -> bool:
+    """The run ended with at least ``min_accuracy`` validation accuracy."""
+    return bool(result.diverged_at is None and result.val_acc and result.val_acc[-1] >= min_accuracy)
+
+
+def stuck_at_chance(result: TrainResult, n_classes: int = 10, margin: float = CHANCE_MARGIN) -> bool:
+    """The run's last training loss is still at the loss of a uniform guess, ln(n_classes)."""
+    return bool(result.train_loss and result.train_loss[-1] > margin * math.log(n_classes))
 
 
 def unit_spread(W: np.ndarray) -> float:
