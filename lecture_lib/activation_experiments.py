@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -26,6 +28,7 @@ SATURATED_SHARE = 0.5         # at least this share of (unit, example) pairs sat
 MANY_DEAD = 0.10              # at least this fraction of dead units: "units die"
 FEW_DEAD = 0.02               # at most this: "essentially no dead units"
 TIMING_MARGIN = 3.0           # timing checks allow a factor of 3 either way
+CHEAP_MARGIN = 10.0           # "cheap": at most 10x the time of adding a constant (measured ~3x)
 FASTER_BY = 1.25              # median epochs-to-target lower by this factor: "converges faster"
 
 
@@ -58,6 +61,25 @@ def softmax_grad(scores, y):
     return loss, p / n
 
 
+@contextmanager
+def single_thread():
+    """Run tiny models on one thread (torch intra-op and the BLAS under NumPy), then restore the
+    previous settings. For 64-unit layers a second thread only adds synchronization, and on a busy
+    machine its waiting costs 10x or more."""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with threadpool_limits(limits=1), warnings.catch_warnings():
+            # a diverging run is caught and reported; torch's warning about it is noise here
+            warnings.filterwarnings("ignore", message="Converting a tensor with requires_grad")
+            yield
+    finally:
+        torch.set_num_threads(previous)
+
+
 # ------------------------------------------------------------------ vanishing gradients
 def deep_gradient_norms(X, y, activation: str, *, depth: int = 10, width: int = 64, gain: float = 1.0,
                         rng=None) -> dict:
@@ -65,6 +87,11 @@ def deep_gradient_norms(X, y, activation: str, *, depth: int = 10, width: int = 
     (X, y) with softmax loss. Returns per hidden layer (1 = nearest the input) the norm of the
     weight gradient ``dW`` and of the pre-activation gradient ``dz``, and the per-layer factor:
     the geometric mean of ||dz_(l-1)|| / ||dz_l|| going backwards."""
+    with single_thread():
+        return _deep_gradient_norms(X, y, activation, depth, width, gain, rng)
+
+
+def _deep_gradient_norms(X, y, activation, depth, width, gain, rng):
     f, fgrad = A.get(activation)
     depth = _positive_int(depth, "depth")
     width = _positive_int(width, "width")
@@ -159,7 +186,11 @@ def steps_to_loss(H, y, *, lrs, target: float, max_steps: int = 500) -> dict:
     """Full-batch gradient descent of softmax regression (weights and bias, from zero) on
     features H, for each learning rate; returns the fewest steps to reach ``target`` loss
     (max_steps + 1 when none does) and the lr that achieved it."""
-    max_steps = _positive_int(max_steps, "max_steps")
+    with single_thread():
+        return _steps_to_loss(H, y, lrs, target, _positive_int(max_steps, "max_steps"))
+
+
+def _steps_to_loss(H, y, lrs, target, max_steps):
     n, d = H.shape
     k = int(np.max(y)) + 1
     best, best_lr = max_steps + 1, None
@@ -195,15 +226,17 @@ def saturates(share: float) -> bool:
 
 # ------------------------------------------------------------------ timing
 def time_call(fn, x, repeats: int = 7) -> float:
-    """Median wall time of ``fn(x)`` over ``repeats`` calls (after one warm-up call), seconds."""
+    """Best wall time of ``fn(x)`` over ``repeats`` calls (after one warm-up call), in seconds, on
+    one thread. The minimum, as ``timeit`` advises: other programs only ever add time."""
     repeats = _positive_int(repeats, "repeats")
-    fn(x)
     times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
+    with single_thread():
         fn(x)
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times))
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            fn(x)
+            times.append(time.perf_counter() - t0)
+    return float(np.min(times))
 
 
 def numpy_kernels():
@@ -231,6 +264,11 @@ def within_margin(a: float, b: float, margin: float = TIMING_MARGIN) -> bool:
 def not_slower(t: float, t_ref: float, margin: float = TIMING_MARGIN) -> bool:
     """t is at most ``margin`` times t_ref."""
     return 0 < t <= margin * t_ref
+
+
+def cheap(t: float, t_add: float) -> bool:
+    """t costs at most CHEAP_MARGIN times an elementwise addition on the same array."""
+    return not_slower(t, t_add, CHEAP_MARGIN)
 
 
 # ------------------------------------------------------------------ torch MLPs
@@ -261,7 +299,7 @@ def make_mlp(n_in: int, widths, n_out: int, activation: str, *, gain: float | No
             dims = [n_in, *widths]
             self.hidden = nn.ModuleList(nn.Linear(a, b * pieces) for a, b in zip(dims, dims[1:], strict=False))
             self.out = nn.Linear(dims[-1], n_out)
-            self.prelu = nn.ModuleList(nn.PReLU(1, init=A.PRELU_INIT) for _ in widths) \
+            self.prelu = nn.ModuleList(nn.PReLU(w, init=A.PRELU_INIT) for w in widths) \
                 if activation == "prelu" else None
             with torch.no_grad():
                 for lin in [*self.hidden, self.out]:
@@ -293,13 +331,14 @@ def make_mlp(n_in: int, widths, n_out: int, activation: str, *, gain: float | No
 def local_grads(activation: str, z: np.ndarray, model=None, layer: int = 0) -> np.ndarray:
     """Local gradient of each hidden unit on each example, shape (N, units). For maxout the
     gradient that reaches the unit's pre-activations (one piece gets all of it); for PReLU at the
-    model's current alpha."""
+    model's current alphas (one per unit, as in He et al.'s channel-wise PReLU)."""
     if activation == "maxout":
         pairs = z.reshape(z.shape[0], -1, 2)
         g1, g2 = A.maxout_grad(pairs[..., 0], pairs[..., 1])
         return g1 + g2
     if activation == "prelu":
-        alpha = float(model.prelu[layer].weight.detach().cpu()) if model is not None else A.PRELU_INIT
+        alpha = model.prelu[layer].weight.detach().cpu().numpy().astype(np.float64) \
+            if model is not None else A.PRELU_INIT
         return A.prelu_grad(z, alpha)[0]
     return A.local_gradient(activation, z)
 
@@ -310,7 +349,7 @@ def dead_fraction(model, X, activation: str) -> float:
     import torch
 
     keep = []
-    with torch.no_grad():
+    with torch.no_grad(), single_thread():
         model(torch.as_tensor(X, dtype=torch.float32), keep)
     dead, total = 0, 0
     for i, z in enumerate(keep):
@@ -339,8 +378,9 @@ def train_and_count_dead(data, activation: str, *, widths=(64, 64), lr: float, e
     before = dead_fraction(model, data.X_train, activation)
     diverged = False
     try:
-        fit(model, data.X_train, data.y_train, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed,
-            progress=False, device="cpu")
+        with single_thread():
+            fit(model, data.X_train, data.y_train, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed,
+                progress=False, device="cpu")
     except TrainingDiverged:
         diverged = True
     after = dead_fraction(model, data.X_train, activation) if not diverged else float("nan")
@@ -376,8 +416,9 @@ def race(data, activations, *, lrs, seeds, epochs: int, target: float, widths=(6
     def run(act, lr, seed):
         model = make_mlp(data.X_train.shape[1], widths, data.n_classes, act, seed=seed)
         try:
-            h = fit(model, data.X_train, data.y_train, data.X_val, data.y_val, epochs=epochs, lr=lr,
-                    batch_size=batch_size, seed=seed, progress=False, device="cpu")
+            with single_thread():
+                h = fit(model, data.X_train, data.y_train, data.X_val, data.y_val, epochs=epochs, lr=lr,
+                        batch_size=batch_size, seed=seed, progress=False, device="cpu")
         except TrainingDiverged:
             return epochs + 1, 0.0, []
         reached = h.epochs_to("val_acc", target)
