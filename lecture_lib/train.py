@@ -150,7 +150,7 @@ def fit(model, X_train, y_train, X_val=None, y_val=None, *, epochs: int = 10, lr
                 loss = loss_fn(out.float(), yb)
             if not torch.isfinite(loss):
                 raise TrainingDiverged(
-                    f"loss became {float(loss)} at epoch {epoch}, step {step} "
+                    f"loss became {float(loss.detach())} at epoch {epoch}, step {step} "
                     f"(lr={opt.param_groups[0]['lr']:g}); lower the learning rate or check the init")
             opt.zero_grad(set_to_none=True)
             loss.backward()
