@@ -25,24 +25,25 @@ def _check_h(h: float) -> float:
     return float(h)
 
 
+def _centred_differences(x: np.ndarray, h: float, evaluate: Callable[[np.ndarray], float]) -> np.ndarray:
+    """``(evaluate(x + h e_i) - evaluate(x - h e_i)) / 2h`` for every element i; x is restored."""
+    grad = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        x[i] = old + h
+        plus = evaluate(x)
+        x[i] = old - h
+        minus = evaluate(x)
+        x[i] = old
+        grad[i] = (plus - minus) / (2 * h)
+    return grad
+
+
 def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-5) -> np.ndarray:
     """Gradient of the scalar function ``f`` at ``x`` by centred differences:
     ``(f(x + h e_i) - f(x - h e_i)) / 2h`` for every element i. ``x`` is restored afterwards."""
     x = _as_float_array(x, "x")
-    h = _check_h(h)
-    grad = np.zeros_like(x)
-    it = np.nditer(x, flags=["multi_index"], op_flags=[["readwrite"]])
-    while not it.finished:
-        i = it.multi_index
-        old = x[i]
-        x[i] = old + h
-        f_plus = float(f(x))
-        x[i] = old - h
-        f_minus = float(f(x))
-        x[i] = old
-        grad[i] = (f_plus - f_minus) / (2 * h)
-        it.iternext()
-    return grad
+    return _centred_differences(x, _check_h(h), lambda v: float(f(v)))
 
 
 def numerical_gradient_array(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, dout: np.ndarray,
@@ -50,22 +51,14 @@ def numerical_gradient_array(f: Callable[[np.ndarray], np.ndarray], x: np.ndarra
     """Gradient of ``sum(f(x) * dout)`` with respect to ``x``: checks a gate whose output is an
     array, given the upstream gradient ``dout``."""
     x = _as_float_array(x, "x")
-    h = _check_h(h)
-    grad = np.zeros_like(x)
-    it = np.nditer(x, flags=["multi_index"], op_flags=[["readwrite"]])
-    while not it.finished:
-        i = it.multi_index
-        old = x[i]
-        x[i] = old + h
-        plus = np.array(f(x), copy=True)
-        x[i] = old - h
-        minus = np.array(f(x), copy=True)
-        x[i] = old
-        if plus.shape != np.shape(dout):
-            raise ValueError(f"f(x) has shape {plus.shape} but dout has shape {np.shape(dout)}")
-        grad[i] = np.sum((plus - minus) * dout) / (2 * h)
-        it.iternext()
-    return grad
+
+    def weighted(v):
+        out = np.asarray(f(v))
+        if out.shape != np.shape(dout):
+            raise ValueError(f"f(x) has shape {out.shape} but dout has shape {np.shape(dout)}")
+        return float(np.sum(out * dout))
+
+    return _centred_differences(x, _check_h(h), weighted)
 
 
 def one_sided_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-5) -> np.ndarray:
