@@ -7,6 +7,7 @@ experiment. Nothing here imports torch until a torch helper is called.
 
 from __future__ import annotations
 
+import contextlib
 import numbers
 import os
 
@@ -89,3 +90,20 @@ def device_report(device=None) -> str:
     if device.type == "mps":
         return "device: mps (Apple GPU); float32 only, gradient checks stay in NumPy float64"
     return f"device: cpu ({torch.get_num_threads()} threads); no GPU found, every notebook still runs"
+
+
+@contextlib.contextmanager
+def single_thread():
+    """Run small NumPy and torch work on one thread (BLAS and torch intra-op), then restore the
+    previous settings. For small matrices a second thread only adds synchronisation, and on a busy
+    2-core machine the waiting costs ten times the work; timings taken this way are repeatable."""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with threadpool_limits(limits=1):
+            yield
+    finally:
+        torch.set_num_threads(previous)

@@ -88,3 +88,13 @@ def test_style_marker_cycles():
     assert style.style_marker(0) != style.style_marker(1)
     assert style.style_marker(len(style.COLORS)) == style.style_marker(0)
     assert np.all([isinstance(style.style_marker(i)["marker"], str) for i in range(10)])
+
+
+def test_single_thread_limits_and_restores():
+    from threadpoolctl import threadpool_info
+
+    before = torch.get_num_threads()
+    with config.single_thread():
+        assert torch.get_num_threads() == 1
+        assert all(pool["num_threads"] == 1 for pool in threadpool_info())
+    assert torch.get_num_threads() == before
