@@ -87,9 +87,10 @@ class Saturation(Explorer):
         (self.dead_line,) = ax_l.plot(layers, np.zeros(MAX_DEPTH), color=COLORS[7],
                                       linestyle=":", marker="s", label="dead units (f′ = 0 always)")
         self.here = ax_l.axvline(1, color="0.5", linewidth=1)
-        ax_l.set(xlim=(0.5, MAX_DEPTH + 0.5), ylim=(-0.03, 1.03), xlabel="layer",
-                 ylabel="share", xticks=layers)
-        ax_l.legend(loc="upper left")
+        # headroom above 1 so the legend never hides points at a share of 100 %
+        ax_l.set(xlim=(0.5, MAX_DEPTH + 0.5), ylim=(-0.03, 1.45), xlabel="layer",
+                 ylabel="share of units or pairs", xticks=layers, yticks=np.linspace(0, 1, 6))
+        ax_l.legend(loc="upper left", fontsize=10)
         ax_z.set_title("pre-activations of the chosen layer", fontsize=11)
         ax_g.set_title("how much gradient each unit passes", fontsize=11)
         self.dynamic(self.curve, self.slope, self.zhist, self.ghist, self.sat_line, self.dead_line,
