@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import math
 import time
-import warnings
-from contextlib import contextmanager
 
 import numpy as np
 
 from . import activations as A
+from .config import single_thread
 
 # ------------------------------------------------------------------ thresholds (named, tested)
 VANISH_FACTOR = 0.25          # per-layer backward factor at most this: "vanishing" (sigmoid)
@@ -59,25 +58,6 @@ def softmax_grad(scores, y):
     loss = -np.mean(np.log(p[np.arange(n), y] + 1e-300))
     p[np.arange(n), y] -= 1.0
     return loss, p / n
-
-
-@contextmanager
-def single_thread():
-    """Run tiny models on one thread (torch intra-op and the BLAS under NumPy), then restore the
-    previous settings. For 64-unit layers a second thread only adds synchronization, and on a busy
-    machine its waiting costs 10x or more."""
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with threadpool_limits(limits=1), warnings.catch_warnings():
-            # a diverging run is caught and reported; torch's warning about it is noise here
-            warnings.filterwarnings("ignore", message="Converting a tensor with requires_grad")
-            yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 # ------------------------------------------------------------------ vanishing gradients

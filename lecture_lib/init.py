@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .preprocessing import single_thread
+from .config import single_thread
 
 INITS = ("zeros", "small", "large", "lecun", "xavier", "he")
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "linear")

@@ -10,10 +10,11 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
+
+from .config import single_thread
 
 STD_FLOOR = 1e-2   # the smallest std a feature is divided by (a blank pixel has std 0)
 WHITEN_EPS = 1e-5  # added to each PCA variance before dividing by its square root
@@ -31,27 +32,6 @@ def _nonneg(value, name: str) -> float:
             or value < 0:
         raise ValueError(f"{name}={value!r} is not valid; expected a non-negative finite number")
     return float(value)
-
-
-_CONTROLLER = []
-
-
-@contextmanager
-def single_thread():
-    """Run matrix products on one BLAS thread: on a busy machine (2 cores shared), BLAS threads
-    that wait for each other cost ten times more than these small products themselves."""
-    if not _CONTROLLER:
-        try:
-            from threadpoolctl import ThreadpoolController
-        except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
-            _CONTROLLER.append(None)
-        else:
-            _CONTROLLER.append(ThreadpoolController())
-    if _CONTROLLER[0] is None:  # pragma: no cover
-        yield
-        return
-    with _CONTROLLER[0].limit(limits=1, user_api="blas"):
-        yield
 
 
 # --------------------------------------------------------------------------- the transforms

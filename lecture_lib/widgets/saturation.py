@@ -4,9 +4,9 @@ the activation's curve, how much gradient each unit passes back, and which units
 from __future__ import annotations
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from .. import activations as A
+from ..config import single_thread
 from ..style import COLORS
 from .base import Explorer, dropdown, float_slider, int_slider, log_slider
 
@@ -36,7 +36,7 @@ def stack_statistics(activation: str, weight_scale: float, input_scale: float, b
     f, fgrad = A.get(activation)
     h = input_scale * X0
     sat, dead = np.zeros(depth), np.zeros(depth)
-    with threadpool_limits(limits=1):  # small products: extra BLAS threads only wait
+    with single_thread():  # small products: extra BLAS threads only wait
         for layer in range(depth):
             z = h @ (weight_scale * Ws[layer]) + bias
             g = fgrad(z)
