@@ -207,32 +207,46 @@ def lr_drop_matches(lr_raw: float, lr_scaled: float, factor: float, slack: float
 # --------------------------------------------------------------------------- direct vs graph
 def backward_graph_cost(params: dict, X, y, repeats: int = 20) -> dict:
     """The same two-layer net in torch: its backward computed directly (``create_graph=False``)
-    against one that builds a graph of the gradient (``create_graph=True``). Returns median times,
-    the bytes of tensors saved for the gradient's graph, and its number of nodes."""
+    against one that builds a graph of the gradient (``create_graph=True``). Returns the time of
+    each (the best of ``repeats``, the two interleaved after a warm-up, on one thread, so that a
+    busy machine slows both alike), the bytes of tensors saved for the gradient's graph, and its
+    number of nodes."""
     import torch
 
+    from .config import single_thread
     from .twolayer import torch_net
 
     net = torch_net(params)
     Xt, yt = torch.from_numpy(X), torch.from_numpy(np.asarray(y, dtype=np.int64))
     weights = list(net.parameters())
-    out = {}
-    for name, create in (("direct", False), ("graph", True)):
-        saved = {"bytes": 0, "tensors": 0}
+    runs = {name: {"create": create, "times": [], "saved": {"bytes": 0, "tensors": 0}, "grads": None}
+            for name, create in (("direct", False), ("graph", True))}
 
-        def pack(t, saved=saved):
+    def one_pass(run, timed: bool) -> None:
+        saved = run["saved"]
+
+        def pack(t):
             saved["bytes"] += t.numel() * t.element_size()
             saved["tensors"] += 1
             return t
 
-        times, grads = [], None
+        loss = torch.nn.functional.cross_entropy(net(Xt), yt)
+        saved.update(bytes=0, tensors=0)
+        start = time.perf_counter()
+        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+            run["grads"] = torch.autograd.grad(loss, weights, create_graph=run["create"])
+        if timed:
+            run["times"].append(time.perf_counter() - start)
+
+    with single_thread():
+        for run in runs.values():
+            one_pass(run, timed=False)                     # warm-up
         for _ in range(repeats):
-            loss = torch.nn.functional.cross_entropy(net(Xt), yt)
-            saved.update(bytes=0, tensors=0)
-            start = time.perf_counter()
-            with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-                grads = torch.autograd.grad(loss, weights, create_graph=create)
-            times.append(time.perf_counter() - start)
+            for run in runs.values():
+                one_pass(run, timed=True)
+    out = {}
+    for name, run in runs.items():
+        grads = run["grads"]
         nodes, stack = set(), [g.grad_fn for g in grads if g.grad_fn is not None]
         while stack:
             node = stack.pop()
@@ -240,8 +254,8 @@ def backward_graph_cost(params: dict, X, y, repeats: int = 20) -> dict:
                 continue
             nodes.add(node)
             stack.extend(f for f, _ in node.next_functions)
-        out[name] = {"seconds": float(np.median(times)), "saved_bytes": saved["bytes"],
-                     "saved_tensors": saved["tensors"], "graph_nodes": len(nodes),
+        out[name] = {"seconds": float(np.min(run["times"])), "saved_bytes": run["saved"]["bytes"],
+                     "saved_tensors": run["saved"]["tensors"], "graph_nodes": len(nodes),
                      "grads": [g.detach().numpy().copy() for g in grads]}
     return out
 

@@ -157,6 +157,8 @@ def test_hessian_cost_predicates():
 def test_lbfgs_wins_full_batch_and_loses_on_minibatches():
     m = E.measure_lbfgs(iters=20, n_batches=150)
     assert E.lbfgs_full_batch_wins(m) and E.lbfgs_minibatch_degrades(m)
+    assert all(v >= 0 for v in m["excess_full"].values())          # the optimum is below every run
+    assert m["excess_full"]["torch_lbfgs"] > 0                       # and not simply the best run
     swapped = dict(m, excess_minibatch={"lbfgs": m["excess_minibatch"]["momentum"],
                                         "momentum": m["excess_minibatch"]["lbfgs"],
                                         "adam": m["excess_minibatch"]["lbfgs"]})
@@ -178,6 +180,9 @@ def test_numpy_lbfgs_matches_scipy_on_a_quadratic():
     ref = minimize(lambda x: fg(x)[0], np.zeros(8), jac=lambda x: fg(x)[1], method="L-BFGS-B").x
     np.testing.assert_allclose(x, np.linalg.solve(A, b), atol=1e-6)
     np.testing.assert_allclose(ref, x, atol=1e-4)
+    _, stopped, _ = E.numpy_lbfgs(fg, np.zeros(8), 60, gtol=1e-6)   # stops once |g| <= gtol
+    _, full, _ = E.numpy_lbfgs(fg, np.zeros(8), 60)
+    assert len(stopped) < len(full)
     xb, _, _ = E.numpy_bfgs(fg, np.zeros(8), 60)
     np.testing.assert_allclose(xb, np.linalg.solve(A, b), atol=1e-6)
 

@@ -80,7 +80,7 @@ class LossLandscape(Explorer):
             pts = minimum + r[:, None] * evecs[:, k]
             line.set_data(r, land.loss(pts) - land.loss(minimum))
         kappa_here = land.condition_number(minimum)
-        self.ax.set_title(f"{landscape}: −gradient arrows", fontsize=11)
+        self.ax.set_title(f"{landscape}: shades log₁₀(loss − min), arrows −gradient", fontsize=11)
         self.ax_cut.set_title(f"curvatures {evals[-1]:.3g} and {evals[0]:.3g}: κ = {kappa_here:.3g}",
                               fontsize=11)
 

@@ -99,12 +99,11 @@ class OptimizerPaths(Explorer):
         self.start = self.ax.plot([], [], "o", color=COLORS[3], markersize=9, mfc="white",
                                   mew=2, label="start")[0]
         self.ax.set(xlabel="x (parameter 1)", ylabel="y (parameter 2)")
-        self.ax.legend(loc="lower right", fontsize=9, framealpha=0.9)
         self.ax_loss.set(xlim=(0, MAX_STEPS), ylim=(FLOOR, CEIL), xlabel="step",
                          ylabel="loss − minimum (log scale)", title="loss against step")
-        self.ax_loss.legend(loc="lower left", fontsize=9)
         self.dynamic(self.image, self.minima, *self.lines.values(), self.start,
                      *self.curves.values(), self.ax.title)
+        self.legend, self._legend_key = None, None
 
     def draw(self, landscape, kappa, angle, x0, y0, lr, momentum, beta1, beta2, steps, **on):
         params = {"kappa": kappa, "angle": angle} if landscape == "taco" else {}
@@ -125,7 +124,6 @@ class OptimizerPaths(Explorer):
                           (y_lo + y_hi) / 2 + y0 * (y_hi - y_lo) / 2])
         self.start.set_data([start[0]], [start[1]])
         hyper = {"lr": lr, "momentum": momentum, "beta1": beta1, "beta2": beta2}
-        finals = []
         for name in RACERS:
             if not on["race_" + name]:
                 self.lines[name].set_data([], [])
@@ -135,8 +133,15 @@ class OptimizerPaths(Explorer):
             self.lines[name].set_data(path[:, 0], path[:, 1])
             loss = np.clip(land.loss(path) - self._fmin, FLOOR, CEIL)
             self.curves[name].set_data(np.arange(len(path)), loss)
-            last = loss[np.isfinite(loss)][-1]
-            finals.append(f"{LABELS[name]} {last:.1e}")
+        racing = tuple(name for name in RACERS if on["race_" + name])
+        if racing != self._legend_key:          # a legend of the racers only, drawn on top
+            if self.legend is not None:
+                self._dynamic.remove(self.legend)
+                self.legend.remove()
+            handles = [self.lines[name] for name in racing] + [self.start, self.minima]
+            self.legend = self.dynamic(self.ax_loss.legend(handles=handles, loc="upper right",
+                                                           fontsize=9, framealpha=0.9))
+            self._legend_key = racing
         kappa_txt = f", κ = {kappa:.0f}, {angle:.0f}°" if landscape == "taco" else ""
         self.ax.set_title(f"{landscape}{kappa_txt}; after {steps} steps", fontsize=11)
 
