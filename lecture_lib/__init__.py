@@ -42,11 +42,19 @@ def _register_figure_formatter(ip) -> None:
     ip.display_formatter.formatters["image/png"].for_type(Figure, lambda fig: figure_png(fig, dpi=100))
 
 
-def setup(style: str = "default", *, quiet: bool = False) -> None:
+def setup(style: str | None = None, *, quiet: bool = False) -> None:
     """Prepare a notebook: read the profile, apply the figure style, and inside a kernel make
-    ipympl pyplot's backend and render plain Figures as PNG. Prints one line (unless quiet)."""
+    ipympl pyplot's backend and render plain Figures as PNG. Prints one line (unless quiet).
+
+    ``style`` is ``"default"`` or ``"presentation"`` (fonts of 16 pt and more, for projectors);
+    when not given, the environment variable ``LECTURE_STYLE`` decides (``make present`` sets it),
+    so a teacher needs no edit to the setup cell."""
+    import os
+
     from .style import apply_style
 
+    if style is None:
+        style = os.environ.get("LECTURE_STYLE", "").strip() or "default"
     active = profile()
     apply_style(style)
     if _in_kernel():

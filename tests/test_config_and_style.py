@@ -71,6 +71,18 @@ def test_setup_applies_the_style(capsys):
     assert mpl.rcParams["font.size"] == 11
 
 
+def test_setup_reads_the_style_from_the_environment(monkeypatch):
+    monkeypatch.setenv("LECTURE_STYLE", "presentation")
+    lecture_lib.setup(quiet=True)
+    assert mpl.rcParams["font.size"] == 16
+    monkeypatch.setenv("LECTURE_STYLE", "projector")
+    with pytest.raises(ValueError, match="style='projector'"):
+        lecture_lib.setup(quiet=True)
+    monkeypatch.delenv("LECTURE_STYLE")
+    lecture_lib.setup(quiet=True)
+    assert mpl.rcParams["font.size"] == 11
+
+
 def test_palette_is_distinct_and_figures_avoid_pyplot():
     import matplotlib.pyplot as plt
 
