@@ -8,7 +8,6 @@ experiment. Nothing here imports torch until a torch helper is called.
 from __future__ import annotations
 
 import contextlib
-import functools
 import numbers
 import os
 import sys
@@ -99,22 +98,15 @@ def single_thread():
     """Run small NumPy and torch work on one thread (BLAS and torch intra-op), then restore the
     previous settings. For small matrices a second thread only adds synchronisation, and on a busy
     2-core machine the waiting costs ten times the work; timings taken this way are repeatable."""
+    from threadpoolctl import threadpool_limits
+
     torch = sys.modules.get("torch")  # only when already in use: NumPy-only code stays light
     previous = torch.get_num_threads() if torch is not None else None
     if torch is not None:
         torch.set_num_threads(1)
     try:
-        with _threadpools().limit(limits=1):
+        with threadpool_limits(limits=1):  # scans the loaded libraries: about 1 ms
             yield
     finally:
         if torch is not None:
             torch.set_num_threads(previous)
-
-
-@functools.lru_cache(maxsize=1)
-def _threadpools():
-    """threadpoolctl's view of the loaded BLAS/OpenMP libraries (scanning them costs milliseconds,
-    so it is done once; an explorer enters single_thread on every redraw)."""
-    from threadpoolctl import ThreadpoolController
-
-    return ThreadpoolController()

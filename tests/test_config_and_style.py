@@ -103,6 +103,7 @@ def test_style_marker_cycles():
 
 
 def test_single_thread_limits_and_restores():
+    import scipy.linalg  # noqa: F401 - a BLAS loaded late must be limited too
     from threadpoolctl import threadpool_info
 
     before = torch.get_num_threads()
