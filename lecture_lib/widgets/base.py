@@ -159,7 +159,7 @@ class Explorer:
             if artist.get_visible():
                 self.figure.draw_artist(artist)
         buf = io.BytesIO()
-        Image.fromarray(np.asarray(canvas.buffer_rgba())).save(buf, format="png", compress_level=1)
+        Image.fromarray(np.asarray(canvas.buffer_rgba())[..., :3]).save(buf, format="png", compress_level=1)
         return buf.getvalue()
 
     # -- the contract --------------------------------------------------------------------------

@@ -134,14 +134,14 @@ class OptimizerPaths(Explorer):
             loss = np.clip(land.loss(path) - self._fmin, FLOOR, CEIL)
             self.curves[name].set_data(np.arange(len(path)), loss)
         racing = tuple(name for name in RACERS if on["race_" + name])
-        if racing != self._legend_key:          # a legend of the racers only, drawn on top
+        if racing != self._legend_key:  # the legend lists the racers only; static between changes
             if self.legend is not None:
-                self._dynamic.remove(self.legend)
                 self.legend.remove()
             handles = [self.lines[name] for name in racing] + [self.start, self.minima]
-            self.legend = self.dynamic(self.ax_loss.legend(handles=handles, loc="upper right",
-                                                           fontsize=9, framealpha=0.9))
+            self.legend = self.ax_loss.legend(handles=handles, loc="upper right", fontsize=9,
+                                              framealpha=0.9)
             self._legend_key = racing
+            self.invalidate()
         kappa_txt = f", κ = {kappa:.0f}, {angle:.0f}°" if landscape == "taco" else ""
         self.ax.set_title(f"{landscape}{kappa_txt}; after {steps} steps", fontsize=11)
 
