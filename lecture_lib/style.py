@@ -67,10 +67,14 @@ def apply_style(style: str = "default") -> None:
 
 
 def new_figure(width: float = 8.0, height: float = 4.0, **kwargs) -> Figure:
-    """A Figure with an Agg canvas and no pyplot state."""
+    """A Figure with an Agg canvas and no pyplot state. Sizes are given for the default style; in
+    the presentation style the figure grows with the fonts, so titles and labels still fit."""
     if width <= 0 or height <= 0:
         raise ValueError(f"figure size ({width}, {height}) must be positive")
-    fig = Figure(figsize=(width, height), layout="constrained", **kwargs)
+    import matplotlib as mpl
+
+    scale = max(1.0, mpl.rcParams["font.size"] / _FONT["default"])
+    fig = Figure(figsize=(width * scale, height * scale), layout="constrained", **kwargs)
     FigureCanvasAgg(fig)
     return fig
 

@@ -96,6 +96,16 @@ def test_palette_is_distinct_and_figures_avoid_pyplot():
         style.new_figure(0, 2)
 
 
+def test_presentation_figures_grow_with_their_fonts():
+    style.apply_style("presentation")
+    try:
+        big = style.new_figure(4, 3).get_size_inches()
+    finally:
+        style.apply_style("default")
+    assert np.allclose(big, np.array([4, 3]) * 16 / 11)
+    assert np.allclose(style.new_figure(4, 3).get_size_inches(), [4, 3])
+
+
 def test_style_marker_cycles():
     assert style.style_marker(0) != style.style_marker(1)
     assert style.style_marker(len(style.COLORS)) == style.style_marker(0)
