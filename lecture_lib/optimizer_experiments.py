@@ -860,14 +860,8 @@ def numpy_lbfgs(f_and_grad, x0, iters: int, m: int = 10, gtol: float = 0.0):
         d = optim.lbfgs_direction(g, s_list, y_list)
         if float(d @ g) >= 0:
             d = -g
-        step = 1.0
-        while True:
-            x_new = x + step * d
-            f_new, g_new = f_and_grad(x_new)
-            evals += 1
-            if f_new <= f + 1e-4 * step * float(g @ d) or step < 1e-10:
-                break
-            step *= 0.5
+        x_new, f_new, g_new, tries = backtracking_step(f_and_grad, x, f, g, d)
+        evals += tries
         s, yv = x_new - x, g_new - g
         if float(s @ yv) > 1e-12:
             s_list.append(s)
@@ -880,6 +874,20 @@ def numpy_lbfgs(f_and_grad, x0, iters: int, m: int = 10, gtol: float = 0.0):
     return x, losses, evals
 
 
+def backtracking_step(f_and_grad, x, f, g, d):
+    """Armijo backtracking along the direction ``d``: halve the step from 1 until the loss drops
+    by at least 1e-4 x the predicted decrease. Returns the new point, its loss and gradient, and
+    how many evaluations it took."""
+    step, tries = 1.0, 0
+    while True:
+        x_new = x + step * d
+        f_new, g_new = f_and_grad(x_new)
+        tries += 1
+        if f_new <= f + 1e-4 * step * float(g @ d) or step < 1e-10:
+            return x_new, f_new, g_new, tries
+        step *= 0.5
+
+
 def numpy_bfgs(f_and_grad, x0, iters: int):
     """Dense BFGS (:func:`optim.bfgs_update`) with the same line search: O(n^2) memory."""
     x = np.array(x0, float)
@@ -890,14 +898,8 @@ def numpy_bfgs(f_and_grad, x0, iters: int):
         d = -H @ g
         if float(d @ g) >= 0:
             H, d = np.eye(len(x)), -g
-        step = 1.0
-        while True:
-            x_new = x + step * d
-            f_new, g_new = f_and_grad(x_new)
-            evals += 1
-            if f_new <= f + 1e-4 * step * float(g @ d) or step < 1e-10:
-                break
-            step *= 0.5
+        x_new, f_new, g_new, tries = backtracking_step(f_and_grad, x, f, g, d)
+        evals += tries
         H = optim.bfgs_update(H, x_new - x, g_new - g)
         x, f, g = x_new, f_new, g_new
         losses.append(f)
