@@ -16,7 +16,7 @@ $(STAMP): requirements.txt pyproject.toml
 
 lab: $(STAMP)
 	@echo "Opening JupyterLab on notebooks/ at http://localhost:$(PORT)/lab (the full URL with its token follows)"
-	$(BIN)/jupyter lab --notebook-dir=notebooks --port=$(PORT)
+	$(BIN)/jupyter lab --notebook-dir=notebooks --port=$(PORT) $(if $(filter 0,$(shell id -u)),--allow-root)
 
 test: $(STAMP)
 	LECTURE_PROFILE=fast $(BIN)/python -m pytest -q
