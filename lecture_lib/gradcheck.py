@@ -25,8 +25,9 @@ def _check_h(h: float) -> float:
     return float(h)
 
 
-def _centred_differences(x: np.ndarray, h: float, evaluate: Callable[[np.ndarray], float]) -> np.ndarray:
-    """``(evaluate(x + h e_i) - evaluate(x - h e_i)) / 2h`` for every element i; x is restored."""
+def _centred_differences(x: np.ndarray, h: float, evaluate: Callable, reduce: Callable) -> np.ndarray:
+    """``reduce(evaluate(x + h e_i) - evaluate(x - h e_i)) / 2h`` for every element i; x is
+    restored. Subtracting before reducing keeps the other elements' rounding out of the result."""
     grad = np.zeros_like(x)
     for i in np.ndindex(x.shape):
         old = x[i]
@@ -35,7 +36,7 @@ def _centred_differences(x: np.ndarray, h: float, evaluate: Callable[[np.ndarray
         x[i] = old - h
         minus = evaluate(x)
         x[i] = old
-        grad[i] = (plus - minus) / (2 * h)
+        grad[i] = reduce(plus - minus) / (2 * h)
     return grad
 
 
@@ -43,7 +44,7 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float
     """Gradient of the scalar function ``f`` at ``x`` by centred differences:
     ``(f(x + h e_i) - f(x - h e_i)) / 2h`` for every element i. ``x`` is restored afterwards."""
     x = _as_float_array(x, "x")
-    return _centred_differences(x, _check_h(h), lambda v: float(f(v)))
+    return _centred_differences(x, _check_h(h), lambda v: float(f(v)), float)
 
 
 def numerical_gradient_array(f: Callable[[np.ndarray], np.ndarray], x: np.ndarray, dout: np.ndarray,
@@ -52,13 +53,13 @@ def numerical_gradient_array(f: Callable[[np.ndarray], np.ndarray], x: np.ndarra
     array, given the upstream gradient ``dout``."""
     x = _as_float_array(x, "x")
 
-    def weighted(v):
-        out = np.asarray(f(v))
+    def output(v):
+        out = np.array(f(v), dtype=np.float64, copy=True)  # f may return a view that x changes
         if out.shape != np.shape(dout):
             raise ValueError(f"f(x) has shape {out.shape} but dout has shape {np.shape(dout)}")
-        return float(np.sum(out * dout))
+        return out
 
-    return _centred_differences(x, _check_h(h), weighted)
+    return _centred_differences(x, _check_h(h), output, lambda diff: float(np.sum(diff * dout)))
 
 
 def one_sided_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, h: float = 1e-5) -> np.ndarray:

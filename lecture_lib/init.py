@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import layers
 from .config import single_thread
 
 INITS = ("zeros", "small", "large", "lecun", "xavier", "he")
@@ -409,16 +410,6 @@ def mostly_saturated(stats: ActivationStats, level: float = SATURATED_MAJORITY) 
 
 
 # --------------------------------------------------------------------------- a small trainable net
-def _softmax_loss(scores: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
-    shifted = scores - scores.max(axis=1, keepdims=True)
-    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-    n = len(y)
-    loss = -float(np.mean(log_p[np.arange(n), y]))
-    dscores = np.exp(log_p)
-    dscores[np.arange(n), y] -= 1
-    return loss, dscores / n
-
-
 def mlp_init(sizes: Sequence[int], init: str | Callable = "he", rng: np.random.Generator | None = None,
              scale: float = 1.0, output_init: str | None = None) -> list[np.ndarray]:
     """Parameters ``[W1, b1, W2, b2, ...]`` of a fully connected net with layer ``sizes``
@@ -459,7 +450,7 @@ def mlp_loss(params: Sequence[np.ndarray], X: np.ndarray, y: np.ndarray, activat
         else:
             cache.append((h, z, None))
             scores = z
-    loss, dout = _softmax_loss(scores, y)
+    loss, dout = layers.softmax_loss(scores, y)
     grads = [None] * len(params)
     for i in reversed(range(n_layers)):
         h_prev, z, out = cache[i]

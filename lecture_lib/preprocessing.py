@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import layers
 from .config import single_thread
 
 STD_FLOOR = 1e-2   # the smallest std a feature is divided by (a blank pixel has std 0)
@@ -155,14 +156,7 @@ def curvature_extremes(X, rel_tol: float = 1e-6) -> tuple[float, float]:
 def softmax_loss_grad(W, b, X, y):
     """Mean softmax cross-entropy of the linear classifier ``X @ W + b`` and its gradients
     ``(loss, dW, db)``."""
-    s = X @ W + b
-    s = s - s.max(axis=1, keepdims=True)
-    log_p = s - np.log(np.exp(s).sum(axis=1, keepdims=True))
-    n = len(y)
-    loss = -float(np.mean(log_p[np.arange(n), y]))
-    d = np.exp(log_p)
-    d[np.arange(n), y] -= 1
-    d /= n
+    loss, d = layers.softmax_loss(X @ W + b, y)
     return loss, X.T @ d, d.sum(axis=0)
 
 
