@@ -2,6 +2,7 @@
 
 - the fast profile unless LECTURE_PROFILE says otherwise; a headless matplotlib backend;
 - a fresh, empty result cache, so a cached result can never stand in for a measurement;
+- strict claims (``LECTURE_STRICT=1``): a verdict its measurement no longer supports fails;
 - a claims log that every ``decide(...)`` executed in a notebook kernel appends to (kernels inherit
   this environment), read by the ledger test that runs after the notebooks.
 """
@@ -28,6 +29,7 @@ def pytest_configure(config):
     os.environ["MPLBACKEND"] = "Agg"
     os.environ["LECTURE_CACHE_DIR"] = str(_SESSION_DIR / "cache")
     os.environ["LECTURE_CLAIMS_LOG"] = str(_SESSION_DIR / "claims.jsonl")
+    os.environ["LECTURE_STRICT"] = "1"  # a verdict the measurement no longer supports fails the run
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     opt = config.option
     if hasattr(opt, "nbval_lax") and not opt.nbval:

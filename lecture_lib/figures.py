@@ -1,71 +1,90 @@
-"""Regenerates the figures in assets/ from code (``make figures``); nothing there is hand-drawn.
+"""The notes' pictures, each redrawn by the course's own code and measurements (``make figures``
+writes them to ``assets/<name>.png``); nothing there is hand-drawn.
 
-    python -m lecture_lib.figures assets
+    python -m lecture_lib.figures assets            # every figure
+    python -m lecture_lib.figures assets dropout    # some of them
+
+A figure is a function that returns a matplotlib Figure, registered under the notes' file name
+(without extension) and the notebook that teaches its section, in the topic's module of
+:mod:`lecture_lib.plots`::
+
+    @figure("dropout", notebook="06_regularization")
+    def dropout_network(rng=None): ...
+
+In its notebook a figure is drawn with ``figures.show("dropout")`` (or from the notebook's own
+results, by calling the function with them).
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
+from ._checks import check_choice
 
-from .style import COLORS, MARKERS, apply_style, new_figure
+# The pictures the notes show, by their file names.
+NOTES_FIGURES = (
+    "random-search", "lr", "bad_init", "gap", "crossvalidation", "K-fold_cross_validation_EN", "ensembles",
+    "dropout", "fracmaxpool", "stochdepth",
+    "normalize",
+    "comparison", "vgg", "resnet", "resnext", "fractalnet", "densenet",
+    "rnn",
+)
 
-FIGURES: dict[str, Callable] = {}
+
+@dataclass(frozen=True)
+class RegisteredFigure:
+    name: str
+    notebook: str
+    make: Callable
 
 
-def figure(name: str):
-    def register(fn):
-        FIGURES[name] = fn
-        return fn
+FIGURES: dict[str, RegisteredFigure] = {}
+
+
+def figure(name: str, *, notebook: str):
+    """Register ``make() -> Figure`` under ``name`` (the notes' file name), taught in ``notebook``."""
+    def register(make):
+        if name in FIGURES and FIGURES[name].make is not make:
+            raise ValueError(f"figure {name!r} is registered twice")
+        FIGURES[name] = RegisteredFigure(name, notebook, make)
+        return make
     return register
 
 
-@figure("grid_vs_random_search")
-def grid_vs_random_search(seed: int = 0):
-    """Nine trials on a function of two hyperparameters, only one of which matters (Bergstra and
-    Bengio, 2012): a 3x3 grid tries 3 values of the important one, random search tries 9."""
-    rng = np.random.default_rng(seed)
+def registered() -> dict[str, RegisteredFigure]:
+    """Every registered figure (imports each module of :mod:`lecture_lib.plots`)."""
+    from . import plots
 
-    def important(x):
-        return np.exp(-((x - 0.62) ** 2) / 0.01)
-
-    def unimportant(y):
-        return 0.15 * np.sin(2 * np.pi * y)
-
-    grid = np.array([(x, y) for x in (1 / 6, 1 / 2, 5 / 6) for y in (1 / 6, 1 / 2, 5 / 6)])
-    rand = rng.uniform(0, 1, size=(9, 2))
-    fig = new_figure(10, 4.6)
-    axes = fig.subplots(1, 2, sharey=True)
-    t = np.linspace(0, 1, 300)
-    for ax, points, title in ((axes[0], grid, "grid search"), (axes[1], rand, "random search")):
-        ax.scatter(points[:, 0], points[:, 1], s=60, color=COLORS[0], marker=MARKERS[0], zorder=3,
-                   label="trial")
-        ax.plot(t, 0.05 + 0.2 * important(t), color=COLORS[1], label="effect of the important one")
-        ax.plot(0.05 + 0.2 * (0.5 + unimportant(t)), t, color=COLORS[2], linestyle="--",
-                label="effect of the unimportant one")
-        best = points[np.argmax(important(points[:, 0]) + unimportant(points[:, 1]))]
-        ax.scatter(*best, s=220, facecolors="none", edgecolors=COLORS[3], linewidths=2, zorder=4,
-                   label="best trial")
-        distinct = len(np.unique(np.round(points[:, 0], 6)))
-        ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="important hyperparameter (scaled to [0, 1])",
-               title=f"{title}: {distinct} distinct values of the important one")
-    axes[0].set_ylabel("unimportant hyperparameter (scaled)")
-    axes[1].legend(loc="center right", fontsize=9, framealpha=0.95)
-    fig.suptitle("Same budget of 9 trials: random search explores the important axis 3x more finely")
-    return fig
+    for info in pkgutil.iter_modules(plots.__path__):
+        importlib.import_module(f"{plots.__name__}.{info.name}")
+    return dict(FIGURES)
 
 
-def render_all(folder) -> list[Path]:
+def show(name: str, **kwargs):
+    """Draw the figure ``name`` and return it (a notebook cell's value is shown as a PNG)."""
+    catalogue = registered()
+    check_choice(name, "name", sorted(catalogue))
+    return catalogue[name].make(**kwargs)
+
+
+def render_all(folder, names=None) -> list[Path]:
+    """Write ``<folder>/<name>.png`` for each figure (all by default); returns the paths."""
+    from .style import apply_style
+
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     apply_style()
+    catalogue = registered()
+    names = sorted(catalogue) if names is None else [check_choice(n, "name", sorted(catalogue)) for n in names]
     written = []
-    for name, make in FIGURES.items():
+    for name in names:
         path = folder / f"{name}.png"
-        make().savefig(path, dpi=110)
+        catalogue[name].make().savefig(path, dpi=110)
         written.append(path)
     return written
 
@@ -73,7 +92,7 @@ def render_all(folder) -> list[Path]:
 def main(argv=None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     folder = argv[0] if argv else "assets"
-    for path in render_all(folder):
+    for path in render_all(folder, argv[1:] or None):
         print(f"wrote {path}")
 
 

@@ -97,7 +97,7 @@ def execute(path: Path, profile: str, timeout: int = DEFAULT_CELL_TIMEOUT_S):
     from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
-    env = dict(os.environ, LECTURE_PROFILE=profile, MPLBACKEND="Agg")
+    env = dict(os.environ, LECTURE_PROFILE=profile, MPLBACKEND="Agg", LECTURE_STRICT="1")
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=False,
                             resources={"metadata": {"path": str(path.parent)}})
     client.execute(env=env, cwd=str(path.parent))

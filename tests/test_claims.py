@@ -51,9 +51,14 @@ def test_every_section_of_the_notes_has_claims():
 
 @pytest.mark.parametrize("bad, message", [
     ([{"id": "a"}], "expected exactly"),
-    ([dict(id="a", section="s", claim="c", notebook="n", see_also=[], verdict="maybe")], "not one of"),
-    ([dict(id="a", section="s", claim="c", notebook="n", see_also=[], verdict=None)] * 2, "listed twice"),
-    ([dict(id="a", section="s", claim="c", notebook="n", see_also="x", verdict=None)], "see_also"),
+    ([dict(id="a", section="s", claim="c", notebook="n", see_also=[], experiment=None, verdict="maybe")],
+     "not one of"),
+    ([dict(id="a", section="s", claim="c", notebook="n", see_also=[], experiment=None, verdict=None)] * 2,
+     "listed twice"),
+    ([dict(id="a", section="s", claim="c", notebook="n", see_also="x", experiment=None, verdict=None)],
+     "see_also"),
+    ([dict(id="a", section="s", claim="c", notebook="n", see_also=[], experiment="measure_x", verdict=None)],
+     "module.function"),
 ])
 def test_parse_ledger_rejects_malformed_entries(bad, message):
     with pytest.raises(ValueError, match=message):
@@ -70,7 +75,9 @@ def test_decide_prints_and_records(tmp_path, monkeypatch, capsys):
     log = tmp_path / "log.jsonl"
     monkeypatch.setenv(C.LOG_ENV, str(log))
     v = C.decide("course.widgets-react", "confirmed", evidence="42% changed", checks={"changed": True})
-    assert "✓ course.widgets-react confirmed: 42% changed" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "✓ CONFIRMED course.widgets-react: " + C.get_claim("course.widgets-react").claim in out
+    assert "measured: 42% changed" in out
     assert v.verdict == "confirmed"
     assert json.loads(log.read_text())["id"] == "course.widgets-react"
 
@@ -87,10 +94,51 @@ def test_decide_fails_on_a_verdict_other_than_the_ledgers():
 
 
 def test_decide_fails_when_the_ledger_has_no_verdict_yet(monkeypatch):
-    entry = dict(id="x.open", section="s", claim="c", notebook="00_start_here", see_also=[], verdict=None)
+    entry = dict(id="x.open", section="s", claim="c", notebook="00_start_here", see_also=[], experiment=None,
+                 verdict=None)
     monkeypatch.setattr(C, "ledger", lambda: C.parse_ledger([entry]))
     with pytest.raises(C.ClaimFailed, match="no verdict yet"):
         C.decide("x.open", "confirmed", evidence="x", checks={"ok": True})
+
+
+def test_each_verdict_has_its_own_mark():
+    assert len(set(C.MARKS.values()) | {C.UNSUPPORTED_MARK}) == len(C.VERDICTS) + 1
+    assert set(C.MARKS) == set(C.VERDICTS)
+
+
+def test_an_exploring_kernel_shows_an_unsupported_verdict_and_goes_on(monkeypatch, capsys, tmp_path):
+    log = tmp_path / "log.jsonl"
+    monkeypatch.setenv(C.LOG_ENV, str(log))
+    monkeypatch.setenv(C.STRICT_ENV, "0")
+    v = C.decide("course.widgets-react", "confirmed", evidence="0% changed",
+                 checks={"changed": False, "no error": True})
+    out = capsys.readouterr().out
+    assert not v.supported and "⚠ NOT SUPPORTED course.widgets-react" in out
+    assert "failed check(s) ['changed']" in out and "measured: 0% changed" in out
+    assert not log.exists(), "an unsupported verdict is not recorded as decided"
+    v = C.decide("course.widgets-react", "refuted", evidence="x", checks={"ok": True})
+    assert not v.supported and "ledger records 'confirmed'" in capsys.readouterr().out
+    with pytest.raises(TypeError, match="expected a bool"):  # a broken call still raises
+        C.decide("course.widgets-react", "confirmed", evidence="x", checks={"ratio": 0.3})
+
+
+@pytest.mark.parametrize("value, strict", [("1", True), ("0", False), ("", True)])
+def test_strictness_comes_from_the_environment_or_the_absence_of_a_kernel(monkeypatch, value, strict):
+    monkeypatch.setenv(C.STRICT_ENV, value)
+    assert C.is_strict() is strict  # unset: no kernel in pytest, so strict
+    monkeypatch.setenv(C.STRICT_ENV, "maybe")
+    with pytest.raises(ValueError, match="LECTURE_STRICT"):
+        C.is_strict()
+
+
+def test_the_test_suite_runs_strict():
+    assert os.environ.get(C.STRICT_ENV) == "1"
+
+
+def test_named_experiments_resolve():
+    named = [c for c in C.ledger().values() if c.experiment is not None]
+    for claim in named:
+        assert callable(C.resolve_experiment(claim)), claim.id
 
 
 def test_decide_bad_input_names_the_argument():

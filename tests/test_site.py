@@ -37,7 +37,7 @@ def test_index_links_every_page(built):
 def test_page_holds_results_and_figures(built):
     out, _ = built
     page = (out / "00_start_here.html").read_text(encoding="utf-8")
-    assert "course.widgets-react confirmed" in page       # the verdict, printed when executed
+    assert "CONFIRMED course.widgets-react" in page       # the verdict, printed when executed
     assert "not attempted" in page                         # the exercise checker's output
     assert 'href="index.html"' in page
     # Links to other notebooks point to their pages.

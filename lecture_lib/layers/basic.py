@@ -1,4 +1,4 @@
-"""Vectorized gates: forward/backward pairs on NumPy arrays, in the shape of CS231n's layers.py.
+"""The basic gates: forward/backward pairs on NumPy arrays, in the shape of CS231n's layers.py.
 
 Every gate ``<name>`` has
 
@@ -11,38 +11,24 @@ Every gate ``<name>`` has
 Losses return ``(loss, dscores)`` at once: the loss is the mean over the batch, and ``dscores``
 is its gradient with respect to the scores.
 
-Shape mismatches raise ``ValueError`` naming both shapes. Later topics add more gates here
-(batch normalization, dropout, convolution, pooling, recurrent steps).
+Shape mismatches raise ``ValueError`` naming both shapes; a non-float input (integer pixels,
+complex numbers) raises ``TypeError``. Every gate keeps its input's floating dtype.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from .._checks import check_array, check_same_shape
+
 
 # --------------------------------------------------------------------------- checks
-def _array(a, name: str, ndim: int | None = None) -> np.ndarray:
-    if not isinstance(a, np.ndarray):
-        raise ValueError(f"{name} must be a NumPy array, got {type(a).__name__}")
-    if ndim is not None and a.ndim != ndim:
-        raise ValueError(f"{name} has shape {a.shape}; expected {ndim} dimension(s)")
-    return a
-
-
-def _same_shape(a, b, name_a: str, name_b: str) -> None:
-    if a.shape != b.shape:
-        raise ValueError(f"{name_a} has shape {a.shape} but {name_b} has shape {b.shape}; "
-                         "expected equal shapes")
-
-
 def _labels(scores, y) -> tuple[np.ndarray, np.ndarray]:
-    scores = _array(scores, "scores", 2)
-    y = np.asarray(y)
+    scores = check_array(scores, "scores", ndim=2)
+    y = check_array(y, "y", kind="int")
     if y.shape != (scores.shape[0],):
         raise ValueError(f"scores has shape {scores.shape} but y has shape {y.shape}; expected y of "
                          f"shape ({scores.shape[0]},)")
-    if not np.issubdtype(y.dtype, np.integer):
-        raise ValueError(f"y has dtype {y.dtype}; expected integer class labels")
     if y.size and (y.min() < 0 or y.max() >= scores.shape[1]):
         raise ValueError(f"y has labels in [{y.min()}, {y.max()}]; expected labels in "
                          f"[0, {scores.shape[1] - 1}] for scores of shape {scores.shape}")
@@ -60,7 +46,7 @@ def affine_forward(x, w, b):
 
     Returns (out, cache): out (N, M); cache = (x, w).
     """
-    x, w, b = _array(x, "x", 2), _array(w, "w", 2), _array(b, "b", 1)
+    x, w, b = check_array(x, "x", ndim=2), check_array(w, "w", ndim=2), check_array(b, "b", ndim=1)
     if x.shape[1] != w.shape[0]:
         raise ValueError(f"x has shape {x.shape} but w has shape {w.shape}; expected "
                          f"w of shape ({x.shape[1]}, M)")
@@ -82,7 +68,7 @@ def affine_backward(dout, cache):
     dout over the batch.
     """
     x, w = cache
-    dout = _array(dout, "dout", 2)
+    dout = check_array(dout, "dout", ndim=2)
     if dout.shape != (x.shape[0], w.shape[1]):
         raise ValueError(f"dout has shape {dout.shape} but the forward output had shape "
                          f"{(x.shape[0], w.shape[1])}; expected equal shapes")
@@ -95,7 +81,7 @@ def relu_forward(x):
 
     Input: x of any shape. Returns (out, cache): out same shape as x; cache = (x,).
     """
-    x = _array(x, "x")
+    x = check_array(x, "x")
     return np.maximum(x, 0), (x,)
 
 
@@ -105,7 +91,7 @@ def relu_backward(dout, cache):
     Inputs: dout (same shape as x), cache = (x,). Returns dx, same shape as x.
     """
     (x,) = cache
-    _same_shape(_array(dout, "dout"), x, "dout", "x")
+    check_same_shape(check_array(dout, "dout"), x, "dout", "x")
     return dout * (x > 0)
 
 
@@ -114,7 +100,7 @@ def sigmoid_forward(x):
 
     Input: x of any shape. Returns (out, cache): out same shape as x; cache = (out,).
     """
-    x = _array(x, "x")
+    x = check_array(x, "x")
     z = np.exp(-np.abs(x))                              # never overflows
     out = np.where(x >= 0, 1 / (1 + z), z / (1 + z))
     return out, (out,)
@@ -126,7 +112,7 @@ def sigmoid_backward(dout, cache):
     Inputs: dout (same shape as x), cache = (out,). Returns dx, same shape as x.
     """
     (out,) = cache
-    _same_shape(_array(dout, "dout"), out, "dout", "out")
+    check_same_shape(check_array(dout, "dout"), out, "dout", "out")
     return dout * out * (1 - out)
 
 
@@ -135,7 +121,7 @@ def tanh_forward(x):
 
     Input: x of any shape. Returns (out, cache): out same shape as x; cache = (out,).
     """
-    x = _array(x, "x")
+    x = check_array(x, "x")
     out = np.tanh(x)
     return out, (out,)
 
@@ -146,7 +132,7 @@ def tanh_backward(dout, cache):
     Inputs: dout (same shape as x), cache = (out,). Returns dx, same shape as x.
     """
     (out,) = cache
-    _same_shape(_array(dout, "dout"), out, "dout", "out")
+    check_same_shape(check_array(dout, "dout"), out, "dout", "out")
     return dout * (1 - out * out)
 
 

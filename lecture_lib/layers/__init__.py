@@ -1,0 +1,26 @@
+"""Vectorized gates on NumPy arrays, in the shape of CS231n's layers: every gate ``<name>`` has
+``<name>_forward(...) -> (out, cache)`` and ``<name>_backward(dout, cache) -> grads``.
+
+One module per family; this package re-exports every gate, so ``lecture_lib.layers.<gate>_forward``
+is the path to use:
+
+- ``basic``: affine, relu, sigmoid, tanh; the softmax and SVM losses
+"""
+
+from .basic import (
+                    affine_backward,
+                    affine_forward,
+                    relu_backward,
+                    relu_forward,
+                    sigmoid_backward,
+                    sigmoid_forward,
+                    softmax_loss,
+                    svm_loss,
+                    tanh_backward,
+                    tanh_forward,
+)
+
+__all__ = [
+    "affine_backward", "affine_forward", "relu_backward", "relu_forward", "sigmoid_backward",
+    "sigmoid_forward", "softmax_loss", "svm_loss", "tanh_backward", "tanh_forward",
+]
