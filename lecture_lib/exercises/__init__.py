@@ -120,7 +120,7 @@ def diagnose_array(got, expected, *, mistakes=None, rtol=1e-6, atol=1e-9) -> tup
     if np.any(expected != 0) and _close(got, -expected, rtol, atol):
         return "sign", "every value has the wrong sign: check the direction of a subtraction or a minus"
     mask = np.abs(expected) > atol
-    if np.any(mask):
+    if np.count_nonzero(mask) >= 2:  # one number's ratio to another says nothing about a factor
         ratios = got[mask] / expected[mask]
         r = float(np.median(ratios))
         if np.allclose(ratios, r, rtol=1e-6) and np.isfinite(r) and r not in (0.0,):
@@ -130,6 +130,33 @@ def diagnose_array(got, expected, *, mistakes=None, rtol=1e-6, atol=1e-9) -> tup
     i = tuple(int(k) for k in np.unravel_index(np.argmax(err), err.shape))
     return "values", (f"values differ from the answer (largest difference {err[i]:.3g} at index {i}: "
                       f"got {got[i]:.6g}, expected {expected[i]:.6g})")
+
+
+def compare_parts(names):
+    """A ``compare`` for answers made of named parts (a tuple such as ``(dx, dw, db)`` or Adam's
+    ``(x, m, v)``): each part is compared on its own and the message names the wrong one.
+
+    ``Case.expected`` is the tuple of reference parts; ``Case.mistakes`` maps a tag to
+    ``(message, {part name: wrong value})``, matched on the parts it names."""
+    names = tuple(names)
+
+    def compare(got, case):
+        if not isinstance(got, (tuple, list)) or len(got) != len(names):
+            kind = f"a {type(got).__name__} of length {len(got)}" if isinstance(got, (tuple, list)) \
+                else type(got).__name__
+            return "type", f"expected a tuple ({', '.join(names)}), got {kind}"
+        for tag, (message, wrong) in case.mistakes.items():  # a mistake that spans several parts
+            if len(wrong) > 1 and all(
+                    diagnose_array(got[names.index(part)], value)[0] is None for part, value in wrong.items()):
+                return tag, message
+        for i, name in enumerate(names):
+            mistakes = {tag: (message, wrong[name]) for tag, (message, wrong) in case.mistakes.items()
+                        if set(wrong) == {name}}
+            diagnosis, message = diagnose_array(got[i], case.expected[i], mistakes=mistakes)
+            if diagnosis is not None:
+                return diagnosis, f"{name} is wrong: {message}"
+        return None, "matches the reference"
+    return compare
 
 
 def check(name: str, function: Callable, *, quiet: bool = False) -> Feedback:

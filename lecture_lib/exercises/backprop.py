@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import layers
-from . import Case, Exercise, diagnose_array, register
+from . import Case, Exercise, compare_parts, register
 
 
 def _sigmoid(x):
@@ -47,24 +47,6 @@ register(Exercise(
 
 
 # --------------------------------------------------------------------------- several gradients
-def _compare_named(names):
-    """Compare a tuple answer component by component; a mistake is matched on the component it
-    concerns (``Case.mistakes``: tag -> (message, {component: wrong array}))."""
-    def compare(got, case):
-        if not isinstance(got, (tuple, list)) or len(got) != len(names):
-            kind = f"a {type(got).__name__} of length {len(got)}" if isinstance(got, (tuple, list)) \
-                else type(got).__name__
-            return "type", f"expected a tuple ({', '.join(names)}), got {kind}"
-        for i, name in enumerate(names):
-            mistakes = {tag: (message, wrong[name]) for tag, (message, wrong) in case.mistakes.items()
-                        if name in wrong}
-            diagnosis, message = diagnose_array(got[i], case.expected[i], mistakes=mistakes)
-            if diagnosis is not None:
-                return diagnosis, f"{name} is wrong: {message}"
-        return None, "matches the reference"
-    return compare
-
-
 def _affine_cases():
     rng = np.random.default_rng(4)
     cases = []
@@ -84,7 +66,7 @@ register(Exercise(
     name="affine_backward",
     task="Given dout (N, M), x (N, D) and w (D, M) of out = x @ w + b, return (dx, dw, db).",
     make_cases=_affine_cases,
-    compare=_compare_named(("dx", "dw", "db")),
+    compare=compare_parts(("dx", "dw", "db")),
 ))
 
 
@@ -114,5 +96,5 @@ register(Exercise(
     task="Given scores (N, C) and labels y (N,), return (loss, dscores): the mean cross-entropy "
          "of softmax(scores) and its gradient.",
     make_cases=_softmax_cases,
-    compare=_compare_named(("loss", "dscores")),
+    compare=compare_parts(("loss", "dscores")),
 ))
