@@ -1,0 +1,294 @@
+"""The course's one NumPy network: a multilayer perceptron built from the gates of
+:mod:`lecture_lib.layers`, a mini-batch training loop on :mod:`lecture_lib.optim`, and the one
+softmax regression.
+
+Each hidden layer is ``affine -> [batchnorm | layernorm] -> activation -> [dropout]``; the last layer
+is affine and the loss is the softmax loss (mean over the batch) plus ``reg / 2 * sum(W**2)`` over
+the weight matrices (so ``reg`` is the weight-decay coefficient: the gradient gains ``reg * W``).
+
+Parameters are a dict: ``W1, b1, ..., WL, bL`` and, with a normalization, ``gamma1, beta1, ...`` for
+the hidden layers. A forward pass in ``"train"`` mode uses batch statistics and draws dropout masks;
+``"test"`` mode uses the running statistics and no dropout.
+
+    net = MLP([64, 100, 100, 10], activation="relu", init="he", norm="batchnorm", rng=rng)
+    loss, grads = net.loss(X, y)                       # grads keyed like net.params
+    result = train(net, X, y, optimizer=optim.SGD(lr=0.1), epochs=5, batch_size=64, rng=rng)
+
+Math only: no plotting, widgets or torch here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import activations as A
+from . import layers
+from ._checks import (
+    as_rng,
+    check_array,
+    check_choice,
+    check_positive,
+    check_positive_int,
+    check_probability,
+    check_scalar,
+)
+
+GATE_ACTIVATIONS = ("relu", "sigmoid", "tanh")          # have a gate pair in lecture_lib.layers
+ACTIVATIONS = (*GATE_ACTIVATIONS, "leaky_relu", "elu", "linear")
+NORMS = (None, "batchnorm", "layernorm")
+INITS = ("small", "large", "lecun", "xavier", "he")
+SMALL_STD, LARGE_STD = 0.01, 1.0  # the notes' 0.01 * randn and "randn around 1"
+
+
+# --------------------------------------------------------------------------- initialization
+def weight_std(init: str, fan_in: int, fan_out: int) -> float:
+    """The standard deviation of a weight under each scheme: the notes' small (0.01) and large (1.0),
+    LeCun 1/sqrt(fan_in), Xavier (Glorot) sqrt(2/(fan_in+fan_out)), He sqrt(2/fan_in)."""
+    check_choice(init, "init", INITS)
+    fan_in, fan_out = check_positive_int(fan_in, "fan_in"), check_positive_int(fan_out, "fan_out")
+    return {"small": SMALL_STD, "large": LARGE_STD, "lecun": math.sqrt(1.0 / fan_in),
+            "xavier": math.sqrt(2.0 / (fan_in + fan_out)), "he": math.sqrt(2.0 / fan_in)}[init]
+
+
+# --------------------------------------------------------------------------- the network
+@dataclass(frozen=True)
+class Trace:
+    """What one forward and backward pass saw, per hidden layer (input side first): the affine
+    outputs ``pre``, the activations' inputs ``z`` (after the normalization, if any), their outputs
+    ``out``, and the loss's gradient with respect to each ``pre`` and each weight matrix."""
+
+    pre: tuple
+    z: tuple
+    out: tuple
+    grad_pre: tuple
+    grad_W: tuple  # every layer, the output layer included
+
+
+class MLP:
+    """A fully connected network on the gates (see the module docstring).
+
+    - ``sizes``: input dimension, hidden widths..., number of classes;
+    - ``activation``: one of :data:`ACTIVATIONS`; ``init``: one of :data:`INITS` or a function
+      ``(fan_in, fan_out, rng) -> W``; ``scale`` multiplies every initial weight;
+    - ``norm``: None, ``"batchnorm"`` or ``"layernorm"`` (after each hidden affine layer);
+    - ``dropout_keep``: the probability of keeping a hidden unit (None: no dropout);
+    - ``rng``: a NumPy Generator; it draws the weights and, later, the dropout masks.
+    """
+
+    def __init__(self, sizes: Sequence[int], *, activation: str = "relu", init: str | Callable = "he",
+                 scale: float = 1.0, norm: str | None = None, dropout_keep: float | None = None,
+                 bias: float = 0.0, rng, dtype=np.float64):
+        sizes = list(sizes) if not isinstance(sizes, (str, bytes)) else sizes
+        if not isinstance(sizes, list) or len(sizes) < 2:
+            raise ValueError(f"sizes={sizes!r} is not valid; expected at least an input and an output size")
+        self.sizes = [check_positive_int(s, f"sizes[{i}]") for i, s in enumerate(sizes)]
+        self.activation = check_choice(activation, "activation", ACTIVATIONS)
+        self.norm = check_choice(norm, "norm", NORMS)
+        self.dropout_keep = None if dropout_keep is None else check_probability(
+            dropout_keep, "dropout_keep", allow_zero=False)
+        scale = check_scalar(scale, "scale", min=0.0)
+        bias = check_scalar(bias, "bias")
+        self.dtype = np.dtype(dtype)
+        if not np.issubdtype(self.dtype, np.floating):
+            raise TypeError(f"dtype={dtype!r} is not valid; expected a floating dtype")
+        self.rng = as_rng(rng)
+        if not callable(init):
+            check_choice(init, "init", INITS)
+        self.params: dict[str, np.ndarray] = {}
+        self.norm_params: list[dict] = [{"mode": "train"} for _ in range(self.n_hidden)]
+        for i, (fan_in, fan_out) in enumerate(zip(self.sizes, self.sizes[1:], strict=False), start=1):
+            if callable(init):
+                W = check_array(init(fan_in, fan_out, self.rng), "init(...)", shape=(fan_in, fan_out))
+            else:
+                W = self.rng.standard_normal((fan_in, fan_out)) * weight_std(init, fan_in, fan_out)
+            self.params[f"W{i}"] = (scale * W).astype(self.dtype)
+            hidden = i <= self.n_hidden
+            self.params[f"b{i}"] = np.full(fan_out, bias if hidden else 0.0, dtype=self.dtype)
+            if hidden and self.norm is not None:
+                self.params[f"gamma{i}"] = np.ones(fan_out, dtype=self.dtype)
+                self.params[f"beta{i}"] = np.zeros(fan_out, dtype=self.dtype)
+
+    @property
+    def n_hidden(self) -> int:
+        return len(self.sizes) - 2
+
+    @property
+    def weight_names(self) -> list[str]:
+        return [f"W{i}" for i in range(1, self.n_hidden + 2)]
+
+    # ----------------------------------------------------------------- one activation, as a gate
+    def _activate(self, z):
+        if self.activation in GATE_ACTIVATIONS:
+            return getattr(layers, f"{self.activation}_forward")(z)
+        if self.activation == "linear":
+            return z, None
+        f, _ = A.get(self.activation)
+        return f(z).astype(z.dtype, copy=False), z
+
+    def _activate_backward(self, dout, cache):
+        if self.activation in GATE_ACTIVATIONS:
+            return getattr(layers, f"{self.activation}_backward")(dout, cache)
+        if self.activation == "linear":
+            return dout
+        _, f_grad = A.get(self.activation)
+        return dout * f_grad(cache).astype(dout.dtype, copy=False)
+
+    # ----------------------------------------------------------------- forward and backward
+    def forward(self, X, *, mode: str = "train"):
+        """Class scores (N, C) and the cache the backward pass needs."""
+        check_choice(mode, "mode", ("train", "test"))
+        X = check_array(X, "X", shape=(None, self.sizes[0]))
+        h, caches = X.astype(self.dtype, copy=False), []
+        for i in range(1, self.n_hidden + 1):
+            pre, c_affine = layers.affine_forward(h, self.params[f"W{i}"], self.params[f"b{i}"])
+            c_norm = None
+            z = pre
+            if self.norm is not None:
+                param = self.norm_params[i - 1]
+                param["mode"] = mode
+                z, c_norm = getattr(layers, f"{self.norm}_forward")(
+                    pre, self.params[f"gamma{i}"], self.params[f"beta{i}"], param)
+            out, c_act = self._activate(z)
+            c_drop = None
+            h = out
+            if self.dropout_keep is not None and self.dropout_keep < 1.0:
+                seed = int(self.rng.integers(0, 2**31 - 1)) if mode == "train" else 0
+                h, c_drop = layers.dropout_forward(out, {"p": self.dropout_keep, "mode": mode, "seed": seed})
+            caches.append((c_affine, c_norm, c_act, c_drop, pre, z, out))
+        last = self.n_hidden + 1
+        scores, c_out = layers.affine_forward(h, self.params[f"W{last}"], self.params[f"b{last}"])
+        return scores, (caches, c_out)
+
+    def backward(self, dscores, cache):
+        """Gradients of every parameter, keyed like ``params``, and the gradients with respect to
+        each hidden layer's affine output (for the statistics of a :class:`Trace`)."""
+        caches, c_out = cache
+        grads, grad_pre = {}, []
+        last = self.n_hidden + 1
+        dh, grads[f"W{last}"], grads[f"b{last}"] = layers.affine_backward(dscores, c_out)
+        for i in range(self.n_hidden, 0, -1):
+            c_affine, c_norm, c_act, c_drop, *_ = caches[i - 1]
+            if c_drop is not None:
+                dh = layers.dropout_backward(dh, c_drop)
+            dz = self._activate_backward(dh, c_act)
+            if self.norm is not None:
+                dz, grads[f"gamma{i}"], grads[f"beta{i}"] = getattr(layers, f"{self.norm}_backward")(dz, c_norm)
+            grad_pre.append(dz)
+            dh, grads[f"W{i}"], grads[f"b{i}"] = layers.affine_backward(dz, c_affine)
+        return {name: grads[name] for name in self.params}, tuple(reversed(grad_pre))
+
+    def loss(self, X, y, *, reg: float = 0.0, mode: str = "train", trace: bool = False):
+        """``(loss, grads)``, or ``(loss, grads, Trace)`` with ``trace=True``: the softmax loss plus
+        ``reg / 2 * sum(W**2)`` and the gradient of every parameter."""
+        reg = check_scalar(reg, "reg", min=0.0)
+        scores, cache = self.forward(X, mode=mode)
+        loss, dscores = layers.softmax_loss(scores, y)
+        grads, grad_pre = self.backward(dscores, cache)
+        for name in self.weight_names:
+            W = self.params[name]
+            loss += 0.5 * reg * float(np.sum(W * W))
+            grads[name] = grads[name] + reg * W
+        if not trace:
+            return loss, grads
+        caches = cache[0]
+        record = Trace(pre=tuple(c[4] for c in caches), z=tuple(c[5] for c in caches),
+                       out=tuple(c[6] for c in caches), grad_pre=grad_pre,
+                       grad_W=tuple(grads[n] for n in self.weight_names))
+        return loss, grads, record
+
+    def scores(self, X) -> np.ndarray:
+        """Test-mode class scores (running statistics, no dropout)."""
+        return self.forward(X, mode="test")[0]
+
+    def predict(self, X) -> np.ndarray:
+        return np.argmax(self.scores(X), axis=1)
+
+    def accuracy(self, X, y) -> float:
+        return float(np.mean(self.predict(X) == np.asarray(y)))
+
+
+# --------------------------------------------------------------------------- training
+@dataclass
+class TrainResult:
+    """Per-epoch history of :func:`train`: mean training loss over the epoch's mini-batches,
+    training and validation accuracy after the epoch (test mode), the loss of every step, and the
+    epoch (1-based) whose loss became non-finite, or None."""
+
+    train_loss: list = field(default_factory=list)
+    train_acc: list = field(default_factory=list)
+    val_acc: list = field(default_factory=list)
+    step_loss: list = field(default_factory=list)
+    diverged_at: int | None = None
+
+    @property
+    def diverged(self) -> bool:
+        return self.diverged_at is not None
+
+    def epochs_to(self, target: float) -> int | None:
+        """First epoch (1-based) whose validation accuracy reaches ``target``; None if none does."""
+        return next((i + 1 for i, a in enumerate(self.val_acc) if a >= target), None)
+
+
+def train(net: MLP, X, y, *, optimizer, epochs: int, batch_size: int, rng, X_val=None, y_val=None,
+          reg: float = 0.0, max_loss: float = 1e6) -> TrainResult:
+    """Mini-batch training of ``net`` with a :mod:`lecture_lib.optim` optimizer (its ``step`` updates
+    the parameters in place). Each epoch visits the examples in an order drawn from ``rng``. A step
+    whose loss is NaN, infinite or above ``max_loss`` stops the run (``diverged_at``)."""
+    epochs = check_positive_int(epochs, "epochs")
+    batch_size = check_positive_int(batch_size, "batch_size")
+    max_loss = check_positive(max_loss, "max_loss")
+    rng = as_rng(rng)
+    X = check_array(X, "X", ndim=2, finite=True, nonempty=True)
+    y = check_array(y, "y", kind="int", shape=(len(X),))
+    if (X_val is None) != (y_val is None):
+        raise ValueError("X_val and y_val go together; expected both or neither")
+    if not hasattr(optimizer, "step"):
+        raise TypeError(f"optimizer={optimizer!r} is not valid; expected a lecture_lib.optim optimizer")
+    names = list(net.params)
+    result = TrainResult()
+    with np.errstate(over="ignore", invalid="ignore"):
+        for epoch in range(1, epochs + 1):
+            order = rng.permutation(len(X))
+            total = 0.0
+            for start in range(0, len(X), batch_size):
+                idx = order[start:start + batch_size]
+                loss, grads = net.loss(X[idx], y[idx], reg=reg)
+                result.step_loss.append(loss)
+                if not math.isfinite(loss) or loss > max_loss:
+                    result.diverged_at = epoch
+                    return result
+                optimizer.step([net.params[n] for n in names], [grads[n] for n in names])
+                total += loss * len(idx)
+            result.train_loss.append(total / len(X))
+            result.train_acc.append(net.accuracy(X, y))
+            if X_val is not None:
+                result.val_acc.append(net.accuracy(X_val, y_val))
+    return result
+
+
+# --------------------------------------------------------------------------- softmax regression
+def softmax_regression_loss(W, b, X, y, *, reg: float = 0.0):
+    """The linear classifier ``scores = X W + b`` under the softmax loss (mean over the batch) plus
+    ``reg / 2 * sum(W**2)``. Returns ``(loss, dW, db)``; ``b`` may be None (no bias: ``db`` is None).
+
+    - W: (D, C) weights; b: (C,) biases or None; X: (N, D) inputs; y: (N,) labels in [0, C)."""
+    W = check_array(W, "W", ndim=2)
+    X = check_array(X, "X", shape=(None, W.shape[0]))
+    reg = check_scalar(reg, "reg", min=0.0)
+    scores = X @ W
+    if b is not None:
+        b = check_array(b, "b", shape=(W.shape[1],))
+        scores = scores + b
+    loss, dscores = layers.softmax_loss(scores, y)
+    dW = X.T @ dscores + reg * W
+    return loss + 0.5 * reg * float(np.sum(W * W)), dW, (None if b is None else dscores.sum(axis=0))
+
+
+def count_parameters(params: dict) -> int:
+    """The number of scalars in a parameter dict."""
+    return int(sum(np.asarray(p).size for p in params.values()))
+
