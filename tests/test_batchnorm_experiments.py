@@ -154,12 +154,14 @@ def test_sensitivity_grows_with_the_offset_and_not_without_one():
     assert T.less_sensitive(result) and T.grows_with_offset(result) and result.loss_mismatch < 1e-10
     none = T.measure_weight_sensitivity(splits, offsets=(0.0, 0.0), draws=10, rng=np.random.default_rng(13))
     assert not T.less_sensitive(none) and not T.grows_with_offset(none)
+    assert T.raw_pixels_ratio(result) > 1 and T.raw_pixels_ratio(none) == pytest.approx(1.0)
+    assert T.small_effect(1.5) and not T.small_effect(T.SMALL_EFFECT)
 
 
 def test_layer_sensitivity(training, data):
     result = T.measure_layer_sensitivity(training, data.X_train, data.y_train, draws=3, batch_size=64,
                                          rng=np.random.default_rng(14))
-    assert result.plain.shape == (training.depth + 1,) and np.all(result.batchnorm > 0)
+    assert result.plain.shape == (training.depth + 1,) and np.all(result.batchnorm > 0) and result.state == "initial"
     assert T.normalized_layers_less_sensitive(dataclasses.replace(result, plain=3 * result.batchnorm))
     assert not T.normalized_layers_less_sensitive(dataclasses.replace(result, plain=result.batchnorm))
 

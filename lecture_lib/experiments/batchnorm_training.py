@@ -28,6 +28,7 @@ SENSITIVITY_FACTOR = 3.0    # offset inputs' loss change at least this many time
 LAYER_FACTOR = 2.0          # median over layers of plain / batch-norm sensitivity
 PAPER_SPEEDUP = 14.0        # Ioffe and Szegedy: the same accuracy in 14 times fewer steps (Inception, ImageNet)
 FAR_BELOW_PAPER = 5.0       # a measured speed-up below this is far from the paper's
+SMALL_EFFECT = 2.0          # a sensitivity ratio below this: a small effect
 
 
 def unit_normal(fan_in: int, fan_out: int, rng) -> np.ndarray:
@@ -348,15 +349,25 @@ def grows_with_offset(result: WeightSensitivity) -> bool:
     return bool(np.all(np.diff(result.sensitivity) > 0))
 
 
+def raw_pixels_ratio(result: WeightSensitivity) -> float:
+    """How much more sensitive the loss is at the raw pixels' own offset than for centred inputs."""
+    return float(np.interp(result.raw_offset, result.offsets, result.sensitivity) / result.sensitivity[0])
+
+
+def small_effect(ratio: float, factor: float = SMALL_EFFECT) -> bool:
+    return ratio < factor
+
+
 @dataclass(frozen=True)
 class LayerSensitivity:
-    """The trained deep nets: median |change of the training loss| (train mode, one batch) over
-    random changes of one layer's weights of relative size ``rel_size``, per layer, without and
-    with batch norm."""
+    """The deep nets without and with batch norm (``state``: at init, the same weights; or
+    trained): median |change of the training loss| (train mode, one batch) over random changes of
+    one layer's weights of relative size ``rel_size``, per layer."""
 
     plain: np.ndarray
     batchnorm: np.ndarray
     rel_size: float
+    state: str
 
     @property
     def ratio(self) -> float:
@@ -368,8 +379,8 @@ def normalized_layers_less_sensitive(result: LayerSensitivity, factor: float = L
     return result.ratio >= factor
 
 
-def measure_layer_sensitivity(training: DeepTraining, X, y, *, rel_size: float = 0.01, draws: int = 10,
-                              batch_size: int = 256, rng) -> LayerSensitivity:
+def measure_layer_sensitivity(training: DeepTraining, X, y, *, state: str = "initial", rel_size: float = 0.01,
+                              draws: int = 10, batch_size: int = 256, rng) -> LayerSensitivity:
     rng = as_rng(rng)
     X = check_array(X, "X", ndim=2).astype(np.float64)
     idx = rng.choice(len(X), size=min(batch_size, len(X)), replace=False)
@@ -377,7 +388,7 @@ def measure_layer_sensitivity(training: DeepTraining, X, y, *, rel_size: float =
     result = {}
     with single_thread():
         for norm in ("none", "batchnorm"):
-            net = training.network(norm, "trained")
+            net = training.network(norm, state)
             saved = [dict(p) for p in net.norm_params]
 
             def loss(net=net):      # train mode, as in training; forward only
@@ -395,7 +406,7 @@ def measure_layer_sensitivity(training: DeepTraining, X, y, *, rel_size: float =
                 per_layer.append(np.median(changes) / rel_size)
             net.norm_params = saved
             result[norm] = np.array(per_layer)
-    return LayerSensitivity(result["none"], result["batchnorm"], float(rel_size))
+    return LayerSensitivity(result["none"], result["batchnorm"], float(rel_size), state)
 
 
 @dataclass(frozen=True)

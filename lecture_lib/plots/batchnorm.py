@@ -234,7 +234,8 @@ def plot_layer_sensitivity(result: T.LayerSensitivity, ax=None):
     ax.semilogy(layers, result.plain, label=NORM_LABELS["none"], **style_marker(0))
     ax.semilogy(layers, result.batchnorm, label=NORM_LABELS["batchnorm"], **style_marker(1))
     ax.set(xlabel="layer whose weights change", ylabel=f"|Δ loss| / {result.rel_size:g} (log)",
-           title=f"Trained nets, one layer changed at a time: median {result.ratio:.1f}× less loss change with BN")
+           title=f"{'At init' if result.state == 'initial' else 'Trained'}, one layer changed at a time: "
+                 f"plain / BN loss change, median {result.ratio:.2f}")
     ax.legend(fontsize=9)
     return fig
 
@@ -249,8 +250,9 @@ def _draw_boundaries(ax, result: T.Boundaries, title: str):
     lo = np.minimum(pts.min(axis=0), 0) - 1
     hi = np.maximum(pts.max(axis=0), 0) + 1
     xs = np.linspace(lo[0], hi[0], 50)
-    for w1, w2, b in result.perturbed:
-        ax.plot(xs, -(w1 * xs + b) / w2, color=COLORS[3], linewidth=0.8, alpha=0.5, linestyle="-")
+    for k, (w1, w2, b) in enumerate(result.perturbed):
+        ax.plot(xs, -(w1 * xs + b) / w2, color=COLORS[3], linewidth=0.8, alpha=0.5, linestyle="-",
+                label="weights changed at random" if k == 0 else None)
     w1, w2, b = result.boundary
     ax.plot(xs, -(w1 * xs + b) / w2, color=COLORS[7], linewidth=2, linestyle=LINESTYLES[1], label="fitted boundary")
     ax.plot(0, 0, marker="+", color=COLORS[7], markersize=14, linestyle="none")
