@@ -48,9 +48,12 @@ def test_gaussian_inputs_through_a_linear_layer_are_gaussian():
     assert B.standardized(stats) and not B.not_gaussian(stats)
 
 
-def test_learned_gamma_beta_move_from_their_start(training):
-    result = B.learned_gamma_beta(training)
+def test_learned_gamma_beta_move_from_their_start(training, data):
+    result = B.learned_gamma_beta(training, data.X_train)
     assert len(result.gamma) == training.depth and result.gamma_range[0] < 1 < result.gamma_range[1]
+    assert len(result.identity_gamma) == training.depth and result.share_toward_identity < 1
+    reached = dataclasses.replace(result, gamma=result.identity_gamma)
+    assert reached.share_toward_identity == pytest.approx(1.0)
 
 
 def test_conv_statistics_are_per_channel():

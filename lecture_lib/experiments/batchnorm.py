@@ -191,10 +191,13 @@ def not_gaussian(stats: LayerStatistics, share: float = NON_GAUSSIAN_SHARE) -> b
 
 @dataclass(frozen=True)
 class GammaBeta:
-    """The learned gamma and beta of each hidden layer of the trained batch-norm net."""
+    """The learned gamma and beta of each hidden layer of the trained batch-norm net, and the values
+    that would undo its normalization on one batch (each feature's batch std and mean)."""
 
     gamma: tuple    # one (width,) array per layer
     beta: tuple
+    identity_gamma: tuple
+    identity_beta: tuple
 
     @property
     def gamma_range(self) -> tuple:
@@ -204,12 +207,29 @@ class GammaBeta:
     def beta_range(self) -> tuple:
         return float(min(b.min() for b in self.beta)), float(max(b.max() for b in self.beta))
 
+    @property
+    def identity_gamma_range(self) -> tuple:
+        return float(min(g.min() for g in self.identity_gamma)), float(max(g.max() for g in self.identity_gamma))
 
-def learned_gamma_beta(training: DeepTraining) -> GammaBeta:
-    params = training.trained["batchnorm"].params
+    @property
+    def share_toward_identity(self) -> float:
+        """Median over the units of the share of the way from gamma's start (1) to the identity value
+        that training covered (0: did not move toward it; 1: reached it; negative: moved away)."""
+        start = np.concatenate([np.abs(1 - s) for s in self.identity_gamma])
+        now = np.concatenate([np.abs(g - s) for g, s in zip(self.gamma, self.identity_gamma, strict=True)])
+        return float(np.median(1 - now / np.maximum(start, 1e-12)))
+
+
+def learned_gamma_beta(training: DeepTraining, X, *, batch_size: int = 256) -> GammaBeta:
+    net = training.network("batchnorm", "trained")
+    X = _float(X)[:check_positive_int(batch_size, "batch_size")]
+    with single_thread():
+        _, _, trace = net.loss(X, np.zeros(len(X), dtype=int), trace=True)
     n = training.depth
-    return GammaBeta(tuple(params[f"gamma{i}"].copy() for i in range(1, n + 1)),
-                     tuple(params[f"beta{i}"].copy() for i in range(1, n + 1)))
+    return GammaBeta(tuple(net.params[f"gamma{i}"].copy() for i in range(1, n + 1)),
+                     tuple(net.params[f"beta{i}"].copy() for i in range(1, n + 1)),
+                     tuple(np.sqrt(p.var(axis=0) + layers.norm.DEFAULT_EPS) for p in trace.pre),
+                     tuple(p.mean(axis=0) for p in trace.pre))
 
 
 # --------------------------------------------------------------------------- conv: per channel

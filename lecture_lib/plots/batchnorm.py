@@ -69,7 +69,12 @@ def plot_gamma_beta(result: B.GammaBeta):
         axis.set(xlabel="hidden layer", ylabel=f"learned {name}", title=f"{name} per layer after training")
         axis.legend(fontsize=9)
     (g_lo, g_hi), (b_lo, b_hi) = result.gamma_range, result.beta_range
-    fig.suptitle(f"What training made of γ and β: γ in [{g_lo:.2f}, {g_hi:.2f}], β in [{b_lo:.2f}, {b_hi:.2f}]")
+    i_lo, i_hi = result.identity_gamma_range
+    ax_g.vlines(layers + 0.25, [v.min() for v in result.identity_gamma], [v.max() for v in result.identity_gamma],
+                color=COLORS[2], linewidth=2, linestyle=":", label="γ that would undo BN (batch std)")
+    ax_g.legend(fontsize=9)
+    fig.suptitle(f"What training made of γ and β: γ in [{g_lo:.2f}, {g_hi:.2f}] (undoing BN would need "
+                 f"[{i_lo:.2f}, {i_hi:.2f}]), β in [{b_lo:.2f}, {b_hi:.2f}]")
     return fig
 
 
@@ -206,6 +211,7 @@ def plot_batch_size(result: T.BatchSizeSweep, ax=None):
            title=f"{result.epochs} epoch(s) at every B; at B = {sizes[0]}: BN {result.batchnorm[0]:.0%}, "
                  f"layer norm {result.layernorm[0]:.0%}")
     ax.axhline(0.1, color=COLORS[7], linestyle=":", linewidth=1)
+    ax.text(sizes[0], 0.12, "chance (10 classes)", fontsize=9)
     ax.legend(fontsize=9, loc="lower right")
     return fig
 
