@@ -200,6 +200,31 @@ class MLP:
                        grad_W=tuple(grads[n] for n in self.weight_names))
         return loss, grads, record
 
+    def recalibrate(self, X, *, batch_size: int, rng) -> None:
+        """Replace batch norm's running statistics by their plain average over one pass of
+        train-mode batches of ``X`` (in an order drawn from ``rng``); no parameter changes. The
+        gate's own update does it: with momentum k / (k + 1) at batch k = 0, 1, ..., the running
+        value is the mean of the batches so far. The fix for running averages that lag behind the
+        weights (a high momentum, few steps)."""
+        if self.norm != "batchnorm":
+            raise ValueError(f"norm={self.norm!r} has no running statistics; recalibrate needs "
+                             "norm='batchnorm'")
+        X = check_array(X, "X", shape=(None, self.sizes[0]), finite=True, nonempty=True)
+        batch_size = check_positive_int(batch_size, "batch_size")
+        order = as_rng(rng).permutation(len(X))
+        saved = [param.get("momentum") for param in self.norm_params]
+        try:
+            for k, start in enumerate(range(0, len(X), batch_size)):
+                for param in self.norm_params:
+                    param["momentum"] = k / (k + 1)
+                self.forward(X[order[start:start + batch_size]], mode="train")
+        finally:
+            for param, momentum in zip(self.norm_params, saved, strict=True):
+                if momentum is None:
+                    del param["momentum"]
+                else:
+                    param["momentum"] = momentum
+
     def scores(self, X) -> np.ndarray:
         """Test-mode class scores (running statistics, no dropout)."""
         return self.forward(X, mode="test")[0]
