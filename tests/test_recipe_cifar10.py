@@ -21,6 +21,7 @@ from lecture_lib.models import fast_resnet9
 from lecture_lib.recipes import checkpoint, cifar10, distributed
 from lecture_lib.recipes.fast_training import DeviceImages, WeightAverage, lr_factor, reflect
 from lecture_lib.recipes.settings import CifarRun, Hyperparameters
+from lecture_lib.recipes.trainer import param_groups
 from lecture_lib.train import TrainingDiverged
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -151,11 +152,11 @@ def test_weight_average_is_a_debiased_exponential_average():
 
 def test_norm_biases_learn_faster_with_weight_decay_scaled_down():
     net = fast_resnet9(width=4)
-    groups = cifar10.param_groups(net, Hyperparameters())
+    groups = param_groups(net, Hyperparameters())
     plain, boosted = groups
     assert boosted["lr"] == 64.0 and boosted["weight_decay"] == pytest.approx(5e-4 / 64)
     assert all(p.dim() == 1 for p in boosted["params"]) and all(p.dim() > 1 for p in plain["params"])
-    assert len(cifar10.param_groups(net, Hyperparameters(bias_lr_scale=1.0))) == 1
+    assert len(param_groups(net, Hyperparameters(bias_lr_scale=1.0))) == 1
 
 
 def test_hyperparameters_are_checked():
@@ -260,6 +261,27 @@ def test_torchrun_with_two_gloo_processes_ends_with_identical_weights():
     assert lines[0]["weights_checksum"] == lines[1]["weights_checksum"]
     assert lines[0]["accuracy"] == lines[1]["accuracy"] and lines[0]["images_per_second"] > 0
     assert "epoch   1/1" in done.stderr  # rank 0's line per epoch (on stderr beside --json)
+
+
+def test_any_architecture_of_the_catalogue_trains_and_an_unsuitable_one_is_named(monkeypatch):
+    def tiny_mlp(num_classes=10):  # no batch norm, no whitening: the recipe's generic path
+        return torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(3 * 32 * 32, 32), torch.nn.ReLU(),
+                                   torch.nn.Linear(32, num_classes))
+
+    def needs_224(num_classes=10):
+        return torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(3 * 224 * 224, num_classes))
+
+    catalogue = {"fast_resnet9": fast_resnet9, "tiny_mlp": tiny_mlp, "needs_224": needs_224}
+    monkeypatch.setattr(cifar10.models, "architectures", lambda: catalogue)
+    hyper = Hyperparameters.for_arch("tiny_mlp", batch_size=64, lr=0.05)
+    assert hyper.bias_lr_scale == 1.0
+    run = cifar10.train("synthetic", epochs=1, limit=512, arch="tiny_mlp", hyper=hyper, cache=False,
+                        device="cpu", progress=False, log=lambda line: None)
+    assert run.config["arch"] == "tiny_mlp" and 0 <= run.accuracy <= 1 and np.isfinite(run.history.train_loss[0])
+    with pytest.raises(ValueError, match="arch='needs_224' does not take 32x32 CIFAR-10 images"):
+        cifar10.build_model("needs_224", None)
+    with pytest.raises(ValueError, match="width=8 is not valid for arch='tiny_mlp'"):
+        cifar10.build_model("tiny_mlp", 8)
 
 
 def test_a_non_finite_loss_stops_with_epoch_step_and_lr():

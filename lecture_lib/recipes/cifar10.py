@@ -5,8 +5,9 @@
     torchrun --standalone --nproc_per_node=N -m lecture_lib.recipes.cifar10 ...
 
 What makes it fast: the whole data set lives on the device as uint8 and each batch is gathered,
-mirrored and shifted there in one step; the forward pass runs under bf16 autocast on CUDA with
-channels_last memory; optionally ``torch.compile``; the network is the fast ResNet-9 of
+mirrored and shifted there in one step; channels_last memory (CPU and CUDA); bf16 autocast on CUDA;
+optionally ``torch.compile``; nothing waits for the GPU inside an epoch but a NaN check every 25
+steps. The network is the fast ResNet-9 of
 :mod:`lecture_lib.models.fast_cifar` (any model of :func:`lecture_lib.models.architectures` by
 ``--arch``), trained with Nesterov SGD (warm-up, then linear decay), label smoothing and a running
 average of the weights, and evaluated with test-time mirroring.
@@ -23,16 +24,13 @@ import argparse
 import dataclasses
 import inspect
 import json
-import math
 import os
 import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from .. import cache as course_cache
 from .. import data as datasets
@@ -40,14 +38,13 @@ from .. import models
 from .._checks import check_bool, check_choice, check_int, check_positive_int
 from ..train import History, TrainingDiverged
 from . import checkpoint, distributed
-from .fast_training import DeviceImages, WeightAverage, channel_statistics, epoch_plan, lr_factor, predict
+from .fast_training import DeviceImages, channel_statistics
 from .settings import FAST_ARCH, CifarRun, Hyperparameters
+from .trainer import Trainer, now
 
 TARGET_ACCURACY = 0.94  # the DAWNBench line
 CACHE_NAME = "cifar10_recipe"
 PRECISIONS = ("auto", "bf16", "fp32")
-CHECK_EVERY = 25  # steps between looks at the loss for NaN (each look waits for the GPU)
-NORM_TYPES = (torch.nn.modules.batchnorm._NormBase, torch.nn.GroupNorm, torch.nn.LayerNorm)
 
 
 # --------------------------------------------------------------------------- data and model
@@ -93,20 +90,6 @@ def build_model(arch: str, width: int | None) -> torch.nn.Module:
     if tuple(out.shape) != (2, 10):
         raise ValueError(f"arch={arch!r} gives outputs of shape {tuple(out.shape)[1:]} per image; expected 10 scores")
     return model.train()
-
-
-def param_groups(net: torch.nn.Module, hyper: Hyperparameters) -> list[dict]:
-    """SGD groups: normalization biases learn ``bias_lr_scale`` times faster, with the weight decay
-    divided by the same factor (so the decay per step is unchanged); everything else plainly."""
-    norm_biases = {id(m.bias) for m in net.modules() if isinstance(m, NORM_TYPES) and m.bias is not None}
-    trainable = [p for p in net.parameters() if p.requires_grad]
-    boosted = [p for p in trainable if id(p) in norm_biases] if hyper.bias_lr_scale != 1 else []
-    plain = [p for p in trainable if not any(p is q for q in boosted)]
-    groups = [{"params": plain, "lr": hyper.lr, "weight_decay": hyper.weight_decay}]
-    if boosted:
-        groups.append({"params": boosted, "lr": hyper.lr * hyper.bias_lr_scale,
-                       "weight_decay": hyper.weight_decay / hyper.bias_lr_scale})
-    return groups
 
 
 # --------------------------------------------------------------------------- the run
@@ -158,190 +141,80 @@ def _train(cluster, data, epochs, limit, arch, width, seed, precision, compile, 
     if hyper.batch_size % cluster.world_size:
         raise ValueError(f"batch_size={hyper.batch_size} does not split evenly over {cluster.world_size} processes")
     name, X_train, y_train, X_test, y_test = load_arrays(data, limit)
-    steps = len(X_train) // hyper.batch_size
-    if steps == 0:
+    if len(X_train) < hyper.batch_size:
         raise ValueError(f"batch_size={hyper.batch_size} is larger than the {len(X_train)} training images; "
                          "lower --batch-size or raise --limit")
     config = experiment_config(name, epochs, limit, arch, width, seed, hyper)
     torch.manual_seed(seed)
     net = build_model(arch, width).to(dev)
     if dev.type == "cuda":
-        torch.backends.cudnn.benchmark = True
-        net = net.to(memory_format=torch.channels_last)
+        torch.backends.cudnn.benchmark = True  # time the conv algorithms once, keep the fastest
     mean, std = channel_statistics(X_train)
-    train_set = DeviceImages(X_train, y_train, dev, mean, std)
-    test_set = DeviceImages(X_test, y_test, dev, mean, std)
-    optimizer = torch.optim.SGD(param_groups(net, hyper), lr=hyper.lr, momentum=hyper.momentum, nesterov=True)
-    total_steps = epochs * steps
-    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: lr_factor(
-        step, total_steps, hyper.warmup, hyper.decay_end, hyper.final_lr))
-    generator = torch.Generator().manual_seed(seed)
-    history, epoch_seconds, start_epoch, whitening_seconds = History(), [], 0, 0.0
+    trainer = Trainer(cluster, net, DeviceImages(X_train, y_train, dev, mean, std),
+                      DeviceImages(X_test, y_test, dev, mean, std), hyper, epochs, seed, amp)
 
     state = checkpoint.load(checkpoint_path) if resume and Path(checkpoint_path).is_file() else None
     if state is not None:
-        _restore(state, config, cluster, net, optimizer, schedule, generator, checkpoint_path)
-        history, epoch_seconds, start_epoch = History(**state["history"]), list(state["epoch_seconds"]), state["epoch"]
-        whitening_seconds = state["whitening_seconds"]
+        _check_resumable(state, config, cluster, checkpoint_path)
+        average_state = trainer.load_state_dict(state)
+        history, epoch_seconds = History(**state["history"]), list(state["epoch_seconds"])
+        start_epoch, whitening_seconds = state["epoch"], state["whitening_seconds"]
     else:
         if resume and cluster.is_main:
             log(f"no checkpoint at {str(checkpoint_path)!r} yet: starting at epoch 1")
-        if callable(getattr(net, "init_whitening", None)):
-            began = _now(dev)
-            net.init_whitening(train_set.normalize(train_set.images[:hyper.whiten_images]))
-            whitening_seconds = _now(dev) - began
-    average = None
-    if hyper.ema_epochs > 0:
-        per_step = 1.0 - 1.0 / max(hyper.ema_epochs * steps, 1.0)
-        average = WeightAverage(net, per_step ** hyper.ema_every)
-        if state is not None:
-            average.load_state_dict(state["average"])
-
-    model = net
-    if cluster.distributed:
-        model = torch.nn.parallel.DistributedDataParallel(
-            net, device_ids=[dev.index] if dev.type == "cuda" else None, forward_sync_buffers=False,
-            gradient_as_bucket_view=True)
-    if compile:
-        model = torch.compile(model)
-    evaluated = average.model if average is not None else net
-    local = hyper.batch_size // cluster.world_size
-    n_test = len(test_set)
-    test_share = math.ceil(n_test / cluster.world_size)
-    test_part = slice(cluster.rank * test_share, min(n_test, (cluster.rank + 1) * test_share))
+        average_state, history, epoch_seconds, start_epoch = None, History(), [], 0
+        whitening_seconds = trainer.whiten()
+    trainer.start(compile, average_state)
 
     for epoch in range(start_epoch + 1, epochs + 1):
-        began = _now(dev)
-        order, flips, shifts = (t.to(dev, non_blocking=True) for t in
-                                epoch_plan(len(train_set), generator, hyper.translate, hyper.flip))
-        loss_sum = torch.zeros((), device=dev)
-        correct = torch.zeros((), device=dev, dtype=torch.long)
-        first_bad = torch.full((), total_steps + 1, device=dev, dtype=torch.long)
-        bad_loss = torch.zeros((), device=dev)
-        bar = tqdm(total=steps, desc=f"epoch {epoch}/{epochs}", unit="step", leave=False,
-                   disable=None if (progress and cluster.is_main) else True)
-        model.train()
-        for step in range(steps):
-            global_step = (epoch - 1) * steps + step
-            start = step * hyper.batch_size + cluster.rank * local
-            index = order[start:start + local]
-            x = train_set.batch(index, flips[start:start + local], shifts[start:start + local], hyper.translate)
-            y = train_set.labels[index]
-            with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=amp):
-                logits = model(x if dev.type == "cuda" else x.contiguous())
-            loss = F.cross_entropy(logits.float(), y, label_smoothing=hyper.label_smoothing)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            schedule.step()
-            if average is not None and (global_step + 1) % hyper.ema_every == 0:
-                average.update()
-            loss = loss.detach()
-            newly_bad = ~torch.isfinite(loss) & (first_bad > total_steps)
-            bad_loss = torch.where(newly_bad, loss, bad_loss)
-            first_bad.masked_fill_(newly_bad, global_step)
-            loss_sum += loss * len(y)
-            correct += (logits.argmax(1) == y).sum()
-            bar.update()
-            if (step + 1) % CHECK_EVERY == 0 or step + 1 == steps:
-                _stop_if_diverged(cluster, first_bad, bad_loss, total_steps, steps, hyper)
-        bar.close()
-        epoch_seconds.append(_now(dev) - began)
-        cluster.average_buffers(net)
-        if average is not None:
-            cluster.average_buffers(average.model)
-        totals = cluster.all_sum(torch.stack([loss_sum, correct.to(loss_sum.dtype)]))
-        seen = steps * hyper.batch_size
-        test_loss, test_acc = _evaluate(evaluated, test_set, test_part, hyper.tta, amp, cluster)
-        history.train_loss.append(float(totals[0]) / seen)
-        history.train_acc.append(float(totals[1]) / seen)
-        history.val_loss.append(test_loss)
-        history.val_acc.append(test_acc)
-        history.lr.append(hyper.lr * lr_factor(epoch * steps - 1, total_steps, hyper.warmup, hyper.decay_end,
-                                               hyper.final_lr))
+        began = now(dev)
+        with tqdm(total=trainer.steps, desc=f"epoch {epoch}/{epochs}", unit="step", leave=False,
+                  disable=None if (progress and cluster.is_main) else True) as bar:
+            train_loss, train_acc = trainer.train_epoch(epoch, bar)
+        epoch_seconds.append(now(dev) - began)
+        test_loss, test_acc = trainer.evaluate()
+        for metric, value in (("train_loss", train_loss), ("train_acc", train_acc), ("val_loss", test_loss),
+                              ("val_acc", test_acc), ("lr", hyper.lr * trainer.lr_factor(epoch * trainer.steps - 1))):
+            getattr(history, metric).append(value)
         if checkpoint_path is not None:
-            _save(checkpoint_path, config, cluster, epoch, net, average, optimizer, schedule, generator,
-                  history, epoch_seconds, whitening_seconds)
+            state = {"config": config, "world_size": cluster.world_size, "epoch": epoch, **trainer.state_dict(),
+                     "history": dataclasses.asdict(history), "epoch_seconds": list(epoch_seconds),
+                     "whitening_seconds": whitening_seconds}
+            if cluster.is_main:
+                checkpoint.save(checkpoint_path, state)
         if cluster.is_main:
-            log(f"epoch {epoch:>3}/{epochs}  train loss {history.train_loss[-1]:.4f}  "
-                f"train acc {history.train_acc[-1]:.4f}  test acc {test_acc:.4f}  lr {history.lr[-1]:.3g}  "
-                f"{epoch_seconds[-1]:.2f} s  {seen / epoch_seconds[-1]:,.0f} images/s")
+            log(f"epoch {epoch:>3}/{epochs}  train loss {train_loss:.4f}  train acc {train_acc:.4f}  "
+                f"test acc {test_acc:.4f}  lr {history.lr[-1]:.3g}  {epoch_seconds[-1]:.2f} s  "
+                f"{trainer.steps * hyper.batch_size / epoch_seconds[-1]:,.0f} images/s")
         if callback is not None:
             callback(epoch, history)
 
-    train_seconds = whitening_seconds + sum(epoch_seconds)
     elapsed = np.cumsum(epoch_seconds) + whitening_seconds
     reached = history.epochs_to("val_acc", TARGET_ACCURACY)
+    per_epoch = trainer.steps * hyper.batch_size
     run = CifarRun(
         config=config, history=history, accuracy=history.val_acc[-1],
-        images_per_second=len(epoch_seconds) * steps * hyper.batch_size / max(sum(epoch_seconds), 1e-9),
-        train_seconds=train_seconds, epoch_seconds=tuple(epoch_seconds),
+        images_per_second=len(epoch_seconds) * per_epoch / max(sum(epoch_seconds), 1e-9), images_per_epoch=per_epoch,
+        train_seconds=float(elapsed[-1]), epoch_seconds=tuple(epoch_seconds),
         time_to_target=None if reached is None else float(elapsed[reached - 1]), target=TARGET_ACCURACY,
         device=distributed.describe(dev), precision="bf16 autocast" if amp else "float32", compiled=compile,
         world_size=cluster.world_size, date=datetime.now(UTC).isoformat(timespec="seconds"),
-        weights_checksum=distributed.weights_checksum(evaluated), model=evaluated)
+        weights_checksum=distributed.weights_checksum(trainer.evaluated), model=trainer.evaluated)
     if cache and cluster.is_main:
         course_cache.save(course_cache.cache_key(CACHE_NAME, config), run.to_dict())
     return run
 
 
-def _now(dev) -> float:
-    if dev.type == "cuda":
-        torch.cuda.synchronize(dev)
-    return time.perf_counter()
-
-
-def _stop_if_diverged(cluster, first_bad, bad_loss, total_steps, steps, hyper) -> None:
-    """Raise TrainingDiverged on every process at once when any met a non-finite loss."""
-    step = int(cluster.all_min(first_bad.clone()))
-    if step > total_steps:
-        return
-    lr = hyper.lr * lr_factor(step, total_steps, hyper.warmup, hyper.decay_end, hyper.final_lr)
-    value = float(bad_loss) if int(first_bad) == step else float("nan")
-    raise TrainingDiverged(f"loss became {value} at epoch {step // steps + 1}, step {step % steps + 1} "
-                           f"(lr={lr:g}); lower the learning rate (--lr) or check the data")
-
-
-def _evaluate(model, test_set, part, tta, amp, cluster) -> tuple[float, float]:
-    logits = predict(model, test_set, tta, amp, part=part)
-    labels = test_set.labels[part]
-    sums = torch.stack([F.cross_entropy(logits, labels, reduction="sum"), (logits.argmax(1) == labels).sum().float()])
-    sums = cluster.all_sum(sums)
-    return float(sums[0]) / len(test_set), float(sums[1]) / len(test_set)
-
-
-def _save(path, config, cluster, epoch, net, average, optimizer, schedule, generator, history, epoch_seconds,
-          whitening_seconds) -> None:
-    dev = cluster.device
-    rng = {"data": generator.get_state(), "torch": cluster.gather(torch.get_rng_state()),
-           "cuda": cluster.gather(torch.cuda.get_rng_state(dev)) if dev.type == "cuda" else None}
-    if not cluster.is_main:  # every process joins the gathers above; rank 0 writes
-        return
-    checkpoint.save(path, {
-        "config": config, "world_size": cluster.world_size, "epoch": epoch,
-        "model": net.state_dict(), "average": average.state_dict() if average is not None else None,
-        "optimizer": optimizer.state_dict(), "schedule": schedule.state_dict(), "rng": rng,
-        "history": dataclasses.asdict(history), "epoch_seconds": list(epoch_seconds),
-        "whitening_seconds": whitening_seconds})
-
-
-def _restore(state, config, cluster, net, optimizer, schedule, generator, path) -> None:
+def _check_resumable(state: dict, config: dict, cluster, path) -> None:
     if state.get("config") != config:
         saved = state.get("config") or {}
         differ = sorted(k for k in set(saved) | set(config) if saved.get(k) != config.get(k))
         raise checkpoint.CheckpointError(
             f"checkpoint {str(path)!r} belongs to another run (it differs in {', '.join(differ)}); "
             "give a new --checkpoint file or the same settings")
-    if state["world_size"] != cluster.world_size:
+    if state.get("world_size") != cluster.world_size:
         raise checkpoint.CheckpointError(
-            f"checkpoint {str(path)!r} was written by {state['world_size']} process(es); resume it with as many")
-    net.load_state_dict(state["model"])
-    optimizer.load_state_dict(state["optimizer"])
-    schedule.load_state_dict(state["schedule"])
-    generator.set_state(state["rng"]["data"])
-    torch.set_rng_state(state["rng"]["torch"][cluster.rank])
-    if state["rng"]["cuda"] is not None and cluster.device.type == "cuda":
-        torch.cuda.set_rng_state(state["rng"]["cuda"][cluster.rank], cluster.device)
+            f"checkpoint {str(path)!r} was written by {state.get('world_size')} process(es); resume it with as many")
 
 
 def cached_run(data=None, *, epochs: int = 10, limit: int | None = None, arch: str = FAST_ARCH,

@@ -85,6 +85,7 @@ class CifarRun:
     history: History
     accuracy: float  # final test accuracy (with test-time augmentation)
     images_per_second: float  # training images per second, all processes together
+    images_per_epoch: int  # steps per epoch x batch size (an incomplete last batch is left out)
     train_seconds: float  # training time (patch whitening included, evaluation excluded)
     epoch_seconds: tuple
     time_to_target: float | None  # training seconds until the test accuracy first reached `target`
