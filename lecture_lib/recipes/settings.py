@@ -25,7 +25,8 @@ class Hyperparameters:
     - the schedule rises linearly from 0 to ``lr`` over the first ``warmup`` of the steps, falls
       linearly to ``final_lr * lr`` at ``decay_end`` of them, and stays there;
     - ``ema_epochs`` is the time scale, in epochs, of the weight average that is evaluated
-      (0: evaluate the trained weights themselves); it is updated every ``ema_every`` steps;
+      (0: evaluate the trained weights themselves); it is updated every ``ema_every`` steps and
+      after the last step of each epoch;
     - augmentation: random mirror (``flip``) and shifts of up to ``translate`` pixels;
       ``tta``: test-time augmentation level (0 none, 1 mirror, 2 mirror and 1-pixel shifts);
     - ``whiten_images``: how many training images fit the patch-whitening layer, when the model

@@ -136,6 +136,8 @@ class Trainer:
             bar.update()
             if (step + 1) % CHECK_EVERY == 0 or step + 1 == self.steps:
                 self._stop_if_diverged(first_bad, bad_loss)
+        if self.average is not None and epoch * self.steps % h.ema_every:
+            self.average.update()  # the epoch's last weights count too (a short run may have no other update)
         totals = self.cluster.all_sum(torch.stack([loss_sum, correct.to(loss_sum.dtype)]))
         seen = self.steps * h.batch_size
         self.cluster.average_buffers(self.net)
