@@ -8,7 +8,8 @@ Layout (widths for ``width=64``; every conv is 3x3 without bias, "same" padding)
     layer3  conv 256 -> 512, max-pool 2, BN, CELU; residual: x + (conv-BN-CELU)x2   4x4
     head    global max-pool, linear 512 -> classes (no bias), times 1/16
 
-The choices that make ten epochs enough (each measured by the DAWNBench write-ups this follows):
+The choices that make about ten epochs enough (each one's gain is measured in Page's "How to
+train your ResNet" series, 2018-2019):
 
 - *patch whitening*: the first layer is not learned; its 27 filters are the eigenvectors of the
   covariance of 3x3 input patches, scaled by 1/sqrt(eigenvalue), so the next layer sees inputs

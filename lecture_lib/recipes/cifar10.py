@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import inspect
 import json
 import os
@@ -53,12 +54,22 @@ def test_count(limit: int | None, available: int) -> int:
     return available if limit is None else min(available, max(100, limit // 5))
 
 
+@functools.lru_cache(maxsize=2)
+def synthetic_arrays(n_train: int, n_test: int) -> tuple:
+    """The synthetic set, made once per process and size (read-only: runs share it)."""
+    arrays = datasets.synthetic_cifar10(n_train, n_test, seed=0)
+    for a in arrays:
+        a.setflags(write=False)
+    return arrays
+
+
 def load_arrays(data, limit: int | None):
-    """``(name, X_train, y_train, X_test, y_test)``: "synthetic" is made in code, anything else
-    is a CIFAR-10 folder (None: ``$LECTURE_CIFAR10_DIR``)."""
+    """``(name, X_train, y_train, X_test, y_test)``: "synthetic" is made in code (as many images as
+    CIFAR-10), anything else is a CIFAR-10 folder (None: ``$LECTURE_CIFAR10_DIR``)."""
     if data == "synthetic":
-        n_train = 50000 if limit is None else limit
-        return ("synthetic", *datasets.synthetic_cifar10(n_train, test_count(limit, 10000), seed=0))
+        if limit is not None and limit > 50000:
+            raise ValueError(f"limit={limit} is not valid; expected at most the 50000 training images")
+        return ("synthetic", *synthetic_arrays(50000 if limit is None else limit, test_count(limit, 10000)))
     if data is None and not os.environ.get(datasets.CIFAR10_ENV):
         raise datasets.DatasetError(f"no data given: pass --data PATH (a CIFAR-10 folder) or --data synthetic, "
                                     f"or set {datasets.CIFAR10_ENV} to a CIFAR-10 folder")
@@ -242,16 +253,16 @@ def parser() -> argparse.ArgumentParser:
                     "run it under torchrun for several processes.")
     p.add_argument("--data", metavar="PATH|synthetic",
                    help=f"a CIFAR-10 folder (binary version) or 'synthetic'; default ${datasets.CIFAR10_ENV}")
-    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--epochs", type=int, default=10, metavar="E", help="epochs (default 10)")
     p.add_argument("--limit", type=int, metavar="N", help="use the first N training images (and N/5 test images)")
     p.add_argument("--device", metavar="D", help="cpu, cuda or mps; default the best one present")
     p.add_argument("--arch", default=FAST_ARCH, metavar="NAME", help="a model of lecture_lib.models")
-    p.add_argument("--width", type=int, help="channel width, for models that have one (fast_resnet9: 64)")
-    p.add_argument("--batch-size", type=int, help="images per step, all processes together (default 512)")
+    p.add_argument("--width", type=int, metavar="W", help="channel width, for models that have one (fast_resnet9: 64)")
+    p.add_argument("--batch-size", type=int, metavar="B", help="images per step, all processes together (default 512)")
     p.add_argument("--lr", type=float, help="peak learning rate (default 1.0 for fast_resnet9, else 0.4)")
     p.add_argument("--tta", type=int, choices=(0, 1, 2), help="test-time augmentation: 0 none, 1 mirror, "
                                                              "2 mirror and shifts (default 1)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="model initialization and data order (default 0)")
     p.add_argument("--precision", choices=PRECISIONS, default="auto", help="auto: bf16 autocast on CUDA only")
     p.add_argument("--compile", action="store_true", help="torch.compile the model")
     p.add_argument("--json", action="store_true", help="end with one JSON line per process")

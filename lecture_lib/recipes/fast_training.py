@@ -25,7 +25,7 @@ class DeviceImages:
 
     def __init__(self, images: np.ndarray, labels: np.ndarray, device, mean: torch.Tensor, std: torch.Tensor):
         self.images = torch.from_numpy(np.ascontiguousarray(images.transpose(0, 2, 3, 1))).to(device)
-        self.labels = torch.from_numpy(np.asarray(labels, dtype=np.int64)).to(device)
+        self.labels = torch.tensor(labels, dtype=torch.int64, device=device)
         self.mean = mean.to(device).view(1, -1, 1, 1)
         self.std = std.to(device).view(1, -1, 1, 1)
 

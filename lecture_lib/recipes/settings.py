@@ -15,9 +15,11 @@ FAST_ARCH = "fast_resnet9"
 
 @dataclass(frozen=True)
 class Hyperparameters:
-    """The recipe's knobs. The defaults are those of the fast ResNet-9 (``fast_resnet9``): the
-    final DAWNBench configuration of Page's "How to train your ResNet" (94 % in 10 epochs), with
-    batch-norm scales frozen at 1 and their biases learning ``bias_lr_scale`` times faster.
+    """The recipe's knobs. The defaults are those of the fast ResNet-9 (``fast_resnet9``), after
+    the final DAWNBench configuration of Page's "How to train your ResNet" (reported there: 94.1 %
+    in 10 epochs, with ghost batch norm and shifts of up to 4 pixels; here batch norm over the
+    whole batch and shifts of up to 2 pixels): batch-norm scales frozen at 1, their biases
+    learning ``bias_lr_scale`` times faster.
 
     - ``lr`` is the peak learning rate of the *mean* loss over a batch of ``batch_size`` images
       (all processes together); SGD with Nesterov momentum ``momentum``, coupled L2
