@@ -136,7 +136,11 @@ def train(data=None, *, epochs: int = 10, limit: int | None = None, device: str 
 
 def experiment_config(data_name: str, epochs: int, limit, arch: str, width, seed: int, hyper: Hyperparameters) -> dict:
     """What defines the experiment (the cache key; a checkpoint must match it to be resumed).
-    Device, precision, compilation and process count change the speed, not the experiment."""
+    Device, precision, compilation and process count change the speed, not the experiment.
+    A width left out is recorded as the architecture's default, so both spellings share a key."""
+    factory = models.architectures().get(arch)
+    if width is None and factory is not None and "width" in inspect.signature(factory).parameters:
+        width = inspect.signature(factory).parameters["width"].default
     return {"data": data_name, "epochs": epochs, "limit": limit, "arch": arch, "width": width, "seed": seed,
             "hyper": hyper.to_dict()}
 
