@@ -39,6 +39,14 @@ def expected_initial_loss(n_classes: int) -> float:
     return math.log(check_positive_int(n_classes, "n_classes"))
 
 
+def epochs_at_chance(train_loss, n_classes: int) -> int:
+    """How many epochs, from the first, the loss stayed within :data:`FLAT` of log C."""
+    loss = check_array(train_loss, "train_loss", ndim=1)
+    chance = expected_initial_loss(n_classes)
+    at_chance = np.abs(loss - chance) <= FLAT * chance
+    return int(loss.size if at_chance.all() else np.argmin(at_chance))
+
+
 class UpdateRatioMeter:
     """Records, after every optimizer step, ``||W_t - W_(t-1)|| / ||W_(t-1)||`` for each weight
     matrix of ``net`` (biases left out, as in the rule of thumb). Pass it as
@@ -97,7 +105,7 @@ def diagnose(train_loss, train_acc, val_acc, *, n_classes: int, initial_loss: fl
     if climbed > ROUGH * max(first - lowest, FLAT * chance):
         return Diagnosis("too high", f"the loss keeps bouncing: it climbed back {climbed:.2f} while falling "
                                      f"{first - lowest:.2f} in all: lower the learning rate")
-    flat_epochs = loss.size if at_chance.all() else int(np.argmin(at_chance))
+    flat_epochs = epochs_at_chance(loss, n_classes)
     if started_at_chance and flat_epochs >= max(1, math.ceil(FLAT_EPOCHS * loss.size)):
         then = "and never left it" if flat_epochs == loss.size else f"then fell to {last:.2f}"
         return Diagnosis("plateau", f"the loss sat at log {n_classes} = {chance:.2f} for {flat_epochs} of "

@@ -16,9 +16,11 @@ named constant with a named predicate. The sweeps that the explorers also read
 """
 
 from .babysitting import (  # noqa: F401
+    BIG_GAP,
     CURVE_HIDDEN,
     GAP_SETTINGS,
     INITIAL_LOSS_TOL,
+    NO_GAP,
     OVERFIT_LOSS,
     RULE_OF_THUMB,
     Gap,
@@ -43,15 +45,23 @@ from .crossval import (  # noqa: F401
     measure_k_fold,
 )
 from .ensembles import (  # noqa: F401
+    A_FEW_PERCENT,
     AVERAGE_NAMES,
+    AVERAGING_HELPS,
+    LOSS_DROP,
+    SETTLED,
     Ensemble,
     Polyak,
     Snapshots,
     averaging_gain,
     ensemble_gain,
+    ensemble_lowers_loss,
+    gain_under_a_few_percent,
     measure_independent_models,
     measure_polyak,
     measure_snapshots,
+    snapshot_gain,
+    snapshots_beat_split_budget,
     weights_of,
 )
 from .runs import (  # noqa: F401

@@ -34,10 +34,22 @@ def measure_independent_models(rng, *, members: int = 10, epochs: int = 10, orde
 
 
 def ensemble_gain(r: Ensemble) -> tuple[float, float]:
-    """Accuracy gained by the full ensemble over the mean member (points), and the share of the
-    members' errors that it removes."""
+    """Accuracy gained by the full ensemble over the mean member (as a fraction: 0.01 is one point),
+    and the share of the members' errors that it removes."""
     gain = float(r.acc_curve[-1] - r.acc_curve[0])
     return gain, gain / float(1 - r.acc_curve[0])
+
+
+LOSS_DROP = 0.05      # the ensemble's test loss at least 5% below the mean member's
+A_FEW_PERCENT = 0.01  # "a few percent" would be at least one point of accuracy
+
+
+def ensemble_lowers_loss(r: Ensemble) -> bool:
+    return float(1 - r.loss_curve[-1] / r.loss_curve[0]) > LOSS_DROP
+
+
+def gain_under_a_few_percent(r: Ensemble) -> bool:
+    return ensemble_gain(r)[0] < A_FEW_PERCENT
 
 
 @dataclass(frozen=True)
@@ -76,6 +88,16 @@ def measure_snapshots(rng, *, cycles: int = 5, cycle_epochs: int = 4, lr0: float
     (snap_loss, snap_acc), (m_loss, m_acc) = (np.array([score_test(p) for p in ps]).T for ps in (snaps, last_m))
     return Snapshots(np.array(taker.lrs), snap_loss, snap_acc, m_loss, m_acc, *score_test(indep),
                      *score_test(long), cycle_epochs)
+
+
+def snapshot_gain(r: Snapshots, m: int = 3) -> float:
+    """Relative drop of the test loss from the last snapshot to the ensemble of the last ``m``."""
+    return float(1 - r.last_m_loss[m - 1] / r.last_m_loss[0])
+
+
+def snapshots_beat_split_budget(r: Snapshots, m: int = 3) -> bool:
+    """The last-m snapshot ensemble beats the same budget split into independent one-cycle runs."""
+    return bool(r.last_m_loss[m - 1] < r.independent_loss)
 
 
 @dataclass(frozen=True)
@@ -142,6 +164,10 @@ def measure_polyak(rng, *, lrs=(0.1, 0.3), seeds: int = 3, epochs: int = 10, dec
 def weights_of(net, keeper) -> list:
     """The last iterate's weights, then each average's (None while it has not started)."""
     return [net.params] + [a.average if a.n else None for a in keeper.averages.values()]
+
+
+AVERAGING_HELPS = 0.10   # at a noisy rate every average lowers the test loss by over 10%
+SETTLED = 0.05           # at a settled rate no average gains more than 5%
 
 
 def averaging_gain(r: Polyak, lr) -> np.ndarray:

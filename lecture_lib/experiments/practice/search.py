@@ -31,8 +31,13 @@ class DigitsSweep:
         lr_dim, reg_dim = SEARCH_SPACE.dimensions
         return S.Surrogate([lr_dim.to_unit(self.lrs), reg_dim.to_unit(self.regs)], self.val_acc)
 
+    def accuracy_at(self, lrs) -> np.ndarray:
+        """Interpolated validation accuracy at the learning rates ``lrs`` (weight decay at its smallest)."""
+        unit = SEARCH_SPACE.dimensions[0].to_unit(np.asarray(lrs, float))
+        return self.surrogate()(np.c_[unit.ravel(), np.zeros(unit.size)]).reshape(unit.shape)
 
-def measure_digits_sweep(rng, *, lrs_per_decade: int = 2, n_regs: int = 3, epochs: int = 4) -> DigitsSweep:
+
+def measure_digits_sweep(rng, *, lrs_per_decade: int = 2, n_regs: int = 3, epochs: int = 3) -> DigitsSweep:
     """Real runs over :data:`SEARCH_SPACE` (every run starts from the same initial weights, so the
     surface is smooth); cached on disk."""
     lr_dim, reg_dim = SEARCH_SPACE.dimensions
@@ -70,28 +75,24 @@ LOG_BETTER_BY = 0.005  # log sampling's median best must beat uniform's by half 
 
 
 def measure_log_space(sweep: DigitsSweep, rng, *, trials: int = 8, repeats: int = 400,
-                      draws: int = 10_000, epochs: int | None = None) -> LogSpace:
+                      draws: int = 10_000, real_trials: int | None = None) -> LogSpace:
     """Learning rates drawn uniformly and log-uniformly over the same range: the share of each
     decade; the best validation accuracy of ``trials``-trial searches repeated on the sweep's
-    surrogate (weight decay at its smallest); and one real search of each kind."""
+    surrogate (weight decay at its smallest); and one real search of each kind with
+    ``real_trials`` (default ``trials``) runs of the sweep's length."""
     rng = as_rng(rng)
     trials = check_positive_int(trials, "trials")
+    real_trials = trials if real_trials is None else check_positive_int(real_trials, "real_trials")
     lr_dim = SEARCH_SPACE.dimensions[0]
     low, high = lr_dim.low, lr_dim.high
     uniform = rng.uniform(low, high, draws)
     logu = S.log_uniform(low, high, draws, rng=rng)
-    f = sweep.surrogate()
-
-    def best(values):  # values (repeats, trials) of lr
-        unit = np.stack([lr_dim.to_unit(values).ravel(), np.zeros(values.size)], axis=1)
-        return f(unit).reshape(values.shape).max(axis=1)
-
-    u_best = best(rng.uniform(low, high, (repeats, trials)))
-    l_best = best(S.log_uniform(low, high, (repeats, trials), rng=rng))
+    u_best = sweep.accuracy_at(rng.uniform(low, high, (repeats, trials))).max(axis=1)
+    l_best = sweep.accuracy_at(S.log_uniform(low, high, (repeats, trials), rng=rng)).max(axis=1)
     seed = seed_from(rng)
     real = []
-    for lrs in (rng.uniform(low, high, trials), S.log_uniform(low, high, trials, rng=rng)):
-        accs = [train_digits(seed, lr=float(lr), epochs=epochs or sweep.epochs, optimizer="adam",
+    for lrs in (rng.uniform(low, high, real_trials), S.log_uniform(low, high, real_trials, rng=rng)):
+        accs = [train_digits(seed, lr=float(lr), epochs=sweep.epochs, optimizer="adam",
                              reg=float(sweep.regs[0]))[0].accuracy(digits64().X_val, digits64().y_val)
                 for lr in lrs]
         real.append((lrs, np.array(accs)))
@@ -127,7 +128,8 @@ def search_problems(objective: str, repeats: int, rng, sweep: DigitsSweep | None
     if objective != "digits" or sweep is None:
         raise ValueError(f"objective={objective!r} is not valid; expected 'synthetic', or 'digits' with a sweep")
     fine = np.stack(np.meshgrid(np.linspace(0, 1, 201), np.linspace(0, 1, 11), indexing="ij"), -1).reshape(-1, 2)
-    seen = [S.window(sweep.surrogate(), a, 0.75) for a in rng.uniform(0.0, 0.25, repeats)]
+    f = sweep.surrogate()
+    seen = [S.window(f, a, 0.75) for a in rng.uniform(0.0, 0.25, repeats)]
     return [(g, float(g(fine).max())) for g in seen]
 
 
