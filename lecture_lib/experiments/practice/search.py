@@ -85,17 +85,17 @@ def measure_log_space(sweep: DigitsSweep, rng, *, trials: int = 8, repeats: int 
     real_trials = trials if real_trials is None else check_positive_int(real_trials, "real_trials")
     lr_dim = SEARCH_SPACE.dimensions[0]
     low, high = lr_dim.low, lr_dim.high
-    uniform = rng.uniform(low, high, draws)
-    logu = S.log_uniform(low, high, draws, rng=rng)
-    u_best = sweep.accuracy_at(rng.uniform(low, high, (repeats, trials))).max(axis=1)
-    l_best = sweep.accuracy_at(S.log_uniform(low, high, (repeats, trials), rng=rng)).max(axis=1)
-    seed = seed_from(rng)
+    seed = seed_from(rng)   # the real searches first: the same in every profile
     real = []
     for lrs in (rng.uniform(low, high, real_trials), S.log_uniform(low, high, real_trials, rng=rng)):
         accs = [train_digits(seed, lr=float(lr), epochs=sweep.epochs, optimizer="adam",
                              reg=float(sweep.regs[0]))[0].accuracy(digits64().X_val, digits64().y_val)
                 for lr in lrs]
         real.append((lrs, np.array(accs)))
+    uniform = rng.uniform(low, high, draws)
+    logu = S.log_uniform(low, high, draws, rng=rng)
+    u_best = sweep.accuracy_at(rng.uniform(low, high, (repeats, trials))).max(axis=1)
+    l_best = sweep.accuracy_at(S.log_uniform(low, high, (repeats, trials), rng=rng)).max(axis=1)
     return LogSpace(10.0 ** np.arange(np.log10(low), np.log10(high)), S.decade_counts(uniform, low, high),
                     S.decade_counts(logu, low, high), u_best, l_best, real[0], real[1], trials)
 

@@ -101,7 +101,7 @@ def plot_k_fold_spread(result):
     ratio = result.single[:, result.best].std() / result.k_fold[:, result.best].std()
     ax.set(xlabel="k (neighbours)", ylabel="estimated accuracy",
            title=f"One split's estimate spreads {ratio:.1f}x wider than {result.folds}-fold's")
-    ax.legend(fontsize=9, loc="lower left")
+    ax.legend(fontsize=9, loc="upper right")
     for i, (est, name) in enumerate(((result.single, "one split"), (result.k_fold, f"{result.folds}-fold"))):
         share = np.bincount(np.argmax(est, axis=1), minlength=len(result.ks)) / len(est)
         ax_pick.bar(x + (i - 0.5) * 0.4, share, width=0.4, color=COLORS[i], hatch="//" if i == 0 else "",
