@@ -5,15 +5,17 @@ search: this draw, and the median and quartiles over 200 draws).
 The objectives are :class:`lecture_lib.search.PeakObjective` with the first, the second or both
 hyperparameters mattering, and the MLP on the digits (learning rate and weight decay), read from a
 sweep of real runs (:func:`lecture_lib.experiments.practice.measure_digits_sweep`, cached on disk).
-Everything a control needs is precomputed per objective, so a change only redraws.
+Everything a control needs is precomputed per objective, and everything that depends on a control
+(the map, its tick labels, the curves) is a dynamic artist, so a change only redraws those.
 """
 
 from __future__ import annotations
 
 import ipywidgets as W
 import numpy as np
+from matplotlib import colormaps
 from matplotlib.colors import PowerNorm
-from matplotlib.layout_engine import ConstrainedLayoutEngine
+from matplotlib.patches import Polygon
 
 from .. import search as S
 from ..style import COLORS, MARKERS
@@ -23,8 +25,8 @@ MAX_TRIALS = 50
 DRAWS = 20          # the random draws a student can step through
 REPEATS = 200       # draws behind the median and quartiles
 IMAGE = 120         # the objective's map, IMAGE x IMAGE
-CENTRE = (0.62, 0.35)
 FLOOR = 1e-4        # regrets below this are drawn at it (a grid can hit a sweep's best run exactly)
+CENTRE = (0.62, 0.35)
 OBJECTIVES = {
     "the first matters": (1.0, 0.1),
     "the second matters": (0.1, 1.0),
@@ -42,32 +44,26 @@ class Problem:
             from ..experiments.practice import SEARCH_SPACE, measure_digits_sweep
 
             self.f = measure_digits_sweep(np.random.default_rng(0)).surrogate()
-            self.labels = ("learning rate (log)", "weight decay (log)")
-            self.ticks = [_decade_ticks(d) for d in SEARCH_SPACE.dimensions]
-            self.score_name = "validation accuracy"
+            lr, reg = SEARCH_SPACE.dimensions
+            self.meaning = (f"1: learning rate, {lr.low:g} to {lr.high:g} (log)\n"
+                            f"2: weight decay, {reg.low:g} to {reg.high:g} (log)")
         else:
             self.f = S.PeakObjective(centre=CENTRE, weights=weights)
-            self.labels = ("hyperparameter 1 (unit range)", "hyperparameter 2 (unit range)")
-            self.ticks = [(np.linspace(0, 1, 6), [f"{t:.1f}" for t in np.linspace(0, 1, 6)])] * 2
-            self.score_name = "score (1 = best)"
+            self.meaning = ""
         t = (np.arange(IMAGE) + 0.5) / IMAGE
         self.image = self.f(np.stack(np.meshgrid(t, t, indexing="xy"), -1).reshape(-1, 2)).reshape(IMAGE, IMAGE)
         self.top = float(self.image.max())
+        shade = PowerNorm(3.0, vmin=float(self.image.min()), vmax=self.top)  # shades the top finely
+        self.rgba = colormaps["Blues"](shade(self.image), bytes=True)           # coloured once, drawn as is
         n = np.arange(1, MAX_TRIALS + 1)
         self.grid_best = np.array([self.f(S.grid_points(S.UNIT_SQUARE, int(k))).max() for k in n])
         points = np.random.default_rng(12345).random((REPEATS, MAX_TRIALS, 2))
         running = np.maximum.accumulate(self.f(points.reshape(-1, 2)).reshape(REPEATS, MAX_TRIALS), axis=1)
-        self.grid_regret = np.maximum(self.top - self.grid_best, FLOOR)
-        self.random_q = np.maximum(self.top - np.percentile(running, [75, 50, 25], axis=0), FLOOR)
-        self.high = float(max(self.grid_regret.max(), self.random_q.max()))
+        self.grid_regret = self.regret(self.grid_best)
+        self.random_q = self.regret(np.percentile(running, [75, 50, 25], axis=0))
 
     def regret(self, best):
-        return np.maximum(self.top - np.asarray(best, float), FLOOR)
-
-
-def _decade_ticks(dim):
-    decades = np.arange(np.log10(dim.low), np.log10(dim.high) + 1)
-    return dim.to_unit(10.0 ** decades), [f"1e{int(d)}" for d in decades]
+        return np.clip(self.top - np.asarray(best, float), FLOOR, 1.0)
 
 
 class SearchExplorer(Explorer):
@@ -83,67 +79,60 @@ class SearchExplorer(Explorer):
         }
         self._problems = {name: Problem(name) for name in OBJECTIVES}  # every change then only redraws
         self._draws = {d: np.random.default_rng(1000 + d).random((MAX_TRIALS, 2)) for d in range(DRAWS)}
-        self._shown = None
         super().__init__(controls, initial_values, figsize=(11.0, 4.8))
 
     def build(self, figure):
         self.ax_map, self.ax_best = figure.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.15]})
-        self.map = self.ax_map.imshow(np.zeros((IMAGE, IMAGE)), origin="lower", extent=(0, 1, 0, 1), cmap="Blues",
-                                      aspect="auto", interpolation="nearest")
-        self.points = self.ax_map.plot([], [], linestyle="none", marker=MARKERS[0], markersize=7, color=COLORS[1],
-                                       markeredgecolor="black", label="trial")[0]
-        self.best_ring = self.ax_map.plot([], [], linestyle="none", marker="o", markersize=17, markerfacecolor="none",
-                                          markeredgecolor=COLORS[3], markeredgewidth=2.2, label="best trial")[0]
-        self.ax_map.legend(loc="lower left", fontsize=9, framealpha=0.95)
+        ax = self.ax_map
+        self.map = ax.imshow(np.zeros((IMAGE, IMAGE, 4), np.uint8), origin="lower", extent=(0, 1, 0, 1),
+                             aspect="auto", interpolation="nearest")
+        # the axes read in unit coordinates for every objective; what they mean for the digits is a
+        # dynamic text, so that changing the objective needs no full redraw
+        ax.set(xlabel="hyperparameter 1 (unit range)", ylabel="hyperparameter 2 (unit range)")
+        self.meaning = ax.text(0.02, 0.98, "", transform=ax.transAxes, ha="left", va="top", fontsize=9,
+                               bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "none"})
+        self.points = ax.plot([], [], linestyle="none", marker=MARKERS[0], markersize=7, color=COLORS[1],
+                              markeredgecolor="black", label="trial")[0]
+        self.best_ring = ax.plot([], [], linestyle="none", marker="o", markersize=17, markerfacecolor="none",
+                                 markeredgecolor=COLORS[3], markeredgewidth=2.2, label="best trial")[0]
+        self.map_legend = ax.legend(loc="lower left", fontsize=9, framealpha=0.95)
         n = np.arange(1, MAX_TRIALS + 1)
+        self.band = self.ax_best.add_patch(Polygon(np.zeros((2, 2)), closed=True, facecolor=COLORS[1], alpha=0.2,
+                                                   edgecolor="none"))
         self.grid_line = self.ax_best.plot(n, np.ones(MAX_TRIALS), color=COLORS[0], marker=MARKERS[1], markersize=3,
                                            label="grid of at most n trials")[0]
         self.median_line = self.ax_best.plot(n, np.ones(MAX_TRIALS), color=COLORS[1], linestyle="--",
                                              label=f"random: median of {REPEATS} draws (band: quartiles)")[0]
-        self.band = None
         self.draw_line = self.ax_best.plot([], [], color=COLORS[3], linestyle="-.", linewidth=2.2,
                                            label="random: this draw")[0]
         self.now = self.ax_best.axvline(1, color="gray", linestyle=":", linewidth=1.5)
-        self.ax_best.set(xlim=(1, MAX_TRIALS), xlabel="number of trials n", yscale="log")
-        self.ax_best.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize=9)
-        self.dynamic(self.points, self.best_ring, self.draw_line, self.now, self.ax_map.title, self.ax_best.title)
-
-    def _show_problem(self, name: str, p: Problem) -> None:
-        self.map.set_data(p.image)
-        self.map.set_norm(PowerNorm(3.0, vmin=float(p.image.min()), vmax=p.top))  # shades the top finely
-        self.ax_map.set(xlabel=p.labels[0], ylabel=p.labels[1])
-        self.ax_map.set_xticks(*p.ticks[0])
-        self.ax_map.set_yticks(*p.ticks[1])
-        self.grid_line.set_ydata(p.grid_regret)
-        self.median_line.set_ydata(p.random_q[1])
-        if self.band is not None:
-            self.band.remove()
-        n = np.arange(1, MAX_TRIALS + 1)
-        self.band = self.ax_best.fill_between(n, p.random_q[0], p.random_q[2], color=COLORS[1], alpha=0.2)
-        self.ax_best.set(ylim=(FLOOR / 1.5, p.high * 1.5),
-                         ylabel=f"regret: best possible − best found\n({p.score_name}, log scale)")
-        self._shown = name
-        ConstrainedLayoutEngine().execute(self.figure)  # the tick labels' widths change with the objective
-        self.invalidate()
+        self.ax_best.set(xlim=(1, MAX_TRIALS), ylim=(FLOOR / 1.5, 1.5), yscale="log", xlabel="number of trials n",
+                         ylabel="regret: best possible − best found\n(score or accuracy, log scale)")
+        self.ax_best.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize=9)
+        self.dynamic(self.map, self.meaning, self.points, self.best_ring, self.map_legend, self.band,
+                     self.grid_line, self.median_line, self.draw_line, self.now, ax.title, self.ax_best.title)
 
     def draw(self, trials, method, objective, draw):
         p = self._problems[objective]
-        if objective != self._shown:
-            self._show_problem(objective, p)
+        self.map.set_data(p.rgba)
+        self.meaning.set_text(p.meaning)
+        self.meaning.set_visible(bool(p.meaning))
+        n = np.arange(1, MAX_TRIALS + 1)
+        self.band.set_xy(np.r_[np.c_[n, p.random_q[0]], np.c_[n[::-1], p.random_q[2][::-1]]])
+        self.grid_line.set_ydata(p.grid_regret)
+        self.median_line.set_ydata(p.random_q[1])
         random = self._draws[draw]
         points = S.grid_points(S.UNIT_SQUARE, trials) if method == "grid" else random[:trials]
-        scores = p.f(points)
-        best = points[int(np.argmax(scores))]
+        best = points[int(np.argmax(p.f(points)))]
         self.points.set_data(points[:, 0], points[:, 1])
         self.best_ring.set_data([best[0]], [best[1]])
         running = S.best_so_far(p.f(random))
-        self.draw_line.set_data(np.arange(1, MAX_TRIALS + 1), p.regret(running))
+        self.draw_line.set_data(n, p.regret(running))
         self.now.set_xdata([trials, trials])
         d1, d2 = (S.distinct_values(points[:, i]) for i in range(2))
-        self.ax_map.set_title(f"{method}, {len(points)} trials: {d1} values of hyperparameter 1, {d2} of 2",
-                              fontsize=10.5)
-        self.ax_best.set_title(f"best of {trials}: grid {p.grid_best[trials - 1]:.3f}, this random draw "
-                               f"{running[trials - 1]:.3f} (top {p.top:.3f})", fontsize=10.5)
+        self.ax_map.set_title(f"{method}: {d1} × {d2} distinct values", fontsize=10.5)
+        self.ax_best.set_title(f"best of {trials}: grid {p.grid_best[trials - 1]:.3f}, "
+                               f"random {running[trials - 1]:.3f} (top {p.top:.3f})", fontsize=10.5)
 
 
 def search_explorer(**initial_values) -> SearchExplorer:
