@@ -198,6 +198,8 @@ def coarse_to_fine(objective: Callable, n_dims: int, budget: int, rng, *, shrink
     maps unit points (n, n_dims) to scores (n,), higher is better; returns every trial's score in
     the order tried."""
     budget = check_int(budget, "budget", min=2)
+    n_dims = check_positive_int(n_dims, "n_dims")
+    coarse_fraction = check_probability(coarse_fraction, "coarse_fraction", allow_zero=False, allow_one=False)
     rng = as_rng(rng)
     n_coarse = min(budget - 1, max(1, int(round(coarse_fraction * budget))))
     coarse = rng.random((n_coarse, n_dims))

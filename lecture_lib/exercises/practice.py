@@ -168,7 +168,14 @@ def _compare_choice(got, case):
         return "not-called", "fit_predict was never called: train and score one model per fold and value"
     problem = _call_problems(model.calls, len(X), k, values)
     if problem is not None:
-        return problem
+        tag, message = problem
+        try:
+            scores = np.asarray(got[0], float)
+            message += (f" (your score for value {values[0]}: {scores[0]:.2f}; without the leak: "
+                        f"{case.expected[0][0]:.2f})") if tag == "shuffle-leak" else ""
+        except (TypeError, IndexError, ValueError):
+            pass
+        return tag, message
     if got is None:
         return NO_RETURN
     if not isinstance(got, (tuple, list)) or len(got) != 2:
