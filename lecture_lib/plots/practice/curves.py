@@ -30,16 +30,15 @@ def plot_lr_curves(curves=None, scale: float = 1.0):
     curves = _curves(curves)
     fig = new_figure(8.5, 4.2)
     ax = fig.add_subplot()
-    top = 0.0
+    top, low = 0.0, np.inf
     for i, (name, lr) in enumerate(LR_PICTURE.items()):
         run = curves.run(lr, scale)
         loss = np.r_[run["step_loss"][0], run["train_loss"]]
-        top = max(top, np.nanmax(loss))
+        top, low = max(top, np.nanmax(loss)), min(low, np.nanmin(loss))
         ax.plot(np.arange(len(loss)), loss, **style_marker(i), markersize=4,
                 label=f"lr {lr:g} ({name}), diagnosed: {curves.diagnosis(lr, scale).label}")
     ax.axhline(math.log(10), color="gray", linestyle=":", linewidth=1.2, label="chance: log 10")
-    ax.set(yscale="log", ylim=(max(0.02, np.nanmin(curves.train_loss[curves.scales == scale])) * 0.8, top * 1.3),
-           xlabel="epoch", ylabel="training loss (log scale)",
+    ax.set(yscale="log", ylim=(low / 1.3, top * 1.3), xlabel="epoch", ylabel="training loss (log scale)",
            title="Learning rate too low crawls, good falls, too high bounces, far too high blows up and dies")
     ax.legend(fontsize=9, loc="lower left")
     return fig
