@@ -28,7 +28,8 @@ def _as_float_array(x, name: str, allow_low_precision=False) -> np.ndarray:
         raise TypeError(f"{name} of type {type(x).__name__} is not valid; expected a NumPy array "
                         "(it is perturbed in place)")
     check_array(x, name, kind="float")
-    if x.dtype in LOW_PRECISION and not check_bool(allow_low_precision, "allow_low_precision"):
+    allow_low_precision = check_bool(allow_low_precision, "allow_low_precision")
+    if x.dtype in LOW_PRECISION and not allow_low_precision:
         raise TypeError(f"{name} has dtype {x.dtype}; expected float64: in {x.dtype} a gradient check "
                         "is wrong (rounding error divided by h"
                         + (", and x + h rounds back to x" if x.dtype == np.float16 else "")
