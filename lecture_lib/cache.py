@@ -242,16 +242,25 @@ def _write_temporary(folder: Path, target: Path, data: bytes) -> str:
 
 
 @contextlib.contextmanager
-def _writer_lock(folder: Path, key: str):
-    """An exclusive lock on ``.<key>.lock`` while a writer publishes (where ``fcntl`` exists)."""
+def _entry_lock(folder: Path, key: str, exclusive: bool):
+    """A lock on ``.<key>.lock`` (where ``fcntl`` exists): exclusive while a writer publishes its
+    two files, shared while a reader reads them, so that a reader never meets the arrays of one
+    result beside the values of another. A reader that cannot take it (a read-only folder) reads
+    without it and relies on the digest and a few re-reads."""
     try:
         import fcntl
-    except ImportError:  # pragma: no cover - Windows: readers still never see a mixed entry
+    except ImportError:  # pragma: no cover - Windows: the digest and the re-reads remain
         yield
         return
-    fd = os.open(folder / f".{key}.lock", os.O_RDWR | os.O_CREAT | _NOFOLLOW, 0o600)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        fd = os.open(folder / f".{key}.lock", os.O_RDWR | os.O_CREAT | _NOFOLLOW, 0o600)
+    except OSError:
+        if exclusive:
+            raise
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
         yield
     finally:
         os.close(fd)  # closing releases the lock
@@ -273,7 +282,7 @@ def save(key: str, result: dict) -> None:
         # Both files are complete: publish them back to back, the metadata last, one writer at
         # a time (two writers interleaving would leave one's arrays beside the other's values).
         # os.replace renames over a link at the target, it never writes through one.
-        with _writer_lock(folder, key):
+        with _entry_lock(folder, key, exclusive=True):
             os.replace(written[0], blob_path)
             os.replace(written[1], meta_path)
     finally:
@@ -296,19 +305,22 @@ def _parse_meta(raw: bytes, key: str) -> dict:
 
 def _load(key: str) -> dict | None:
     """The entry, None when there is none; raises DamagedEntry for one that cannot be trusted."""
-    _, meta_path, blob_path = _paths(key)
+    folder, meta_path, blob_path = _paths(key)
+    if not os.path.lexists(meta_path):
+        return None  # no metadata: no entry (or one still being written)
     for pause in _RETRIES:
         time.sleep(pause)
-        raw = _read_bytes(meta_path)
+        with _entry_lock(folder, key, exclusive=False):
+            raw = _read_bytes(meta_path)
+            blob = _read_bytes(blob_path)
         if raw is None:
-            return None  # no metadata: no entry (or one still being written)
+            return None
         meta = _parse_meta(raw, key)
-        blob = _read_bytes(blob_path)
         if blob is None:
             raise DamagedEntry(f"{key}.npz is missing")
         if hashlib.sha256(blob).hexdigest() == meta["npz_sha256"]:
             break
-        # Another process may be publishing this key between its two files: read again.
+        # Without the lock, another process may be publishing this key: read again.
     else:
         raise DamagedEntry(f"{key}.npz does not match its metadata (truncated or replaced)")
     try:
