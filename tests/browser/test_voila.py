@@ -11,6 +11,7 @@ cross-origin websocket gets 403 even with the token in its URL, and ``localhost`
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import re
 import urllib.error
 import urllib.request
@@ -99,7 +100,10 @@ def _websocket(url: str, origin: str, host: str) -> str:
             return f"refused {err.code}"
         connection.close()
         return "open"
-    return asyncio.run(attempt())
+
+    # In a thread of its own: Playwright's sync API keeps an event loop running in this one.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, attempt()).result(timeout=60)
 
 
 def test_present_holds_on_loopback_only(tmp_path):
