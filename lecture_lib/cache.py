@@ -166,8 +166,10 @@ def _split(result) -> tuple[dict, dict]:
         raise TypeError(f"a cached result must be a dict, got {type(result).__name__}")
     arrays, values = {}, {}
     for k, v in result.items():
-        if not isinstance(k, str) or not k:
-            raise TypeError(f"result key {_show(k)} is not valid; expected a non-empty string")
+        if not isinstance(k, str):
+            raise TypeError(f"result key {_show(k)} is not valid; expected a string")
+        if not k:
+            raise ValueError("result key '' is not valid; expected a non-empty string")
         if isinstance(v, np.ndarray):
             if v.dtype.hasobject:
                 raise TypeError(f"result[{k!r}] is an object array; only numeric arrays are cached")
@@ -325,8 +327,8 @@ def _load(key: str) -> dict | None:
         raise DamagedEntry(f"{key}.npz does not match its metadata (truncated or replaced)")
     try:
         arrays = _read_npz(blob, meta["arrays"])
-    except DamagedEntry:
-        raise
+    except DamagedEntry as err:
+        raise DamagedEntry(f"{key}.npz: {err}") from None
     except Exception as err:  # noqa: BLE001 - any parse failure of a matching file means damage
         raise DamagedEntry(f"{key}.npz cannot be read ({type(err).__name__})") from None
     if set(arrays) & set(meta["values"]):

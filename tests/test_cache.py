@@ -19,7 +19,7 @@ import pytest
 
 from lecture_lib import cache
 
-HAMMER_SECONDS = float(os.environ.get("LECTURE_CACHE_HAMMER_S", "2.5"))
+HAMMER_SECONDS = float(os.environ.get("LECTURE_CACHE_HAMMER_S", "1.5"))
 
 
 @pytest.fixture
@@ -241,7 +241,7 @@ def test_two_processes_hammering_one_key(folder):
         assert "Traceback" not in err, err[-3000:]
         assert "damaged" not in err, f"a concurrent write was taken for damage:\n{err[-2000:]}"
     counts = [json.loads(out.strip().splitlines()[-1]) for out, _ in outcomes]
-    assert all(c["save"] > 5 and c["hit"] > 5 for c in counts), counts
+    assert all(c["save"] > 5 and c["hit"] > 5 for c in counts), counts  # hundreds in 1.5 s
     assert sorted(p.name for p in folder.iterdir() if not p.name.startswith(".")) == \
         sorted(f"{cache.cache_key('hammer', {'k': 1})}.{s}" for s in ("json", "npz"))
     assert not list(folder.glob(".*.tmp")), "temporary files were left behind"
