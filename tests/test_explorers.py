@@ -140,7 +140,7 @@ FLOAT_CONTROLS = _controls_of_kind(W.FloatSlider, W.FloatLogSlider)
 INT_CONTROLS = _controls_of_kind(W.IntSlider)
 
 
-def test_the_controls_named_in_the_report_are_covered():
+def test_the_sliders_that_drew_nan_are_covered():
     for pair in [("gate_explorer", "x"), ("gate_explorer", "y"), ("gate_explorer", "z"),
                  ("gradient_descent_1d_explorer", "x0"), ("optimizer_paths_explorer", "x0"),
                  ("optimizer_paths_explorer", "y0"), ("saturation_explorer", "bias")]:

@@ -10,9 +10,12 @@ the exception it raised, or a run stopped at the time limit.
 The time limit (``TIME_LIMIT_S`` per call, ``check(..., time_limit=...)``) stops an infinite loop.
 Python code cannot be killed from another thread, so the limit is enforced in the thread that runs
 the answer: in the main thread on POSIX systems (a Jupyter kernel runs cells there) by a
-``SIGALRM`` timer whose handler raises inside the answer, re-firing every 50 ms so that a bare
-``except:`` in a loop cannot swallow it; elsewhere by a ``sys.settrace`` hook that checks the clock
-on every line (slower, and it cannot stop a long call into C, but it needs no signal).
+``SIGALRM`` timer whose handler raises :class:`TimeLimitExceeded` (a ``BaseException``, which an
+``except Exception`` does not catch) inside the answer, re-firing every 50 ms until the answer
+returns, so that a bare ``except:`` that swallows one stop meets the next; elsewhere (another
+thread, Windows) by a ``sys.settrace`` hook that checks the clock on every line (slower, and it
+cannot stop a long call into C, but it needs no signal). An answer that catches every stop inside
+its own endless loop can still run on: then the kernel's interrupt button is the way out.
 
 Each topic registers its exercises in a module of this package; reference solutions live in
 ``solutions/`` at the repository root, and the tests run every checker against them and against
