@@ -5,6 +5,7 @@ One module per family; this package re-exports every gate, so ``lecture_lib.laye
 is the path to use:
 
 - ``basic``: affine, relu, sigmoid, tanh; the softmax and SVM losses
+- ``dropout``: inverted dropout (``p`` keeps a unit) and DropConnect (a mask on an affine layer's weights)
 """
 
 from .basic import (
@@ -19,8 +20,10 @@ from .basic import (
                     tanh_backward,
                     tanh_forward,
 )
+from .dropout import dropconnect_backward, dropconnect_forward, dropout_backward, dropout_forward
 
 __all__ = [
     "affine_backward", "affine_forward", "relu_backward", "relu_forward", "sigmoid_backward",
     "sigmoid_forward", "softmax_loss", "svm_loss", "tanh_backward", "tanh_forward",
+    "dropout_forward", "dropout_backward", "dropconnect_forward", "dropconnect_backward",
 ]
