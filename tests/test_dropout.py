@@ -102,9 +102,10 @@ def test_dropconnect_gradients_with_a_fixed_mask():
 def test_dropconnect_each_example_has_its_own_mask_and_test_mode_is_affine():
     rng = _rng(5)
     x, w, b = rng.standard_normal((6, 8)), rng.standard_normal((8, 4)), rng.standard_normal(4)
-    out, (_, _, mask) = layers.dropconnect_forward(x, w, b, {"p": 0.5, "mode": "train", "seed": 1})
+    out, (_, _, _, mask, _) = layers.dropconnect_forward(x, w, b, {"p": 0.5, "mode": "train", "seed": 1})
     assert mask.shape == (6, 8, 4) and not np.array_equal(mask[0], mask[1])
-    assert np.allclose(out[2], x[2] @ (w * mask[2]) + b)
+    assert set(np.unique(mask)) == {0.0, 1.0} and abs(mask.mean() - 0.5) < 0.1
+    assert np.allclose(out[2], x[2] @ (w * mask[2] / 0.5) + b)
     test_out, _ = layers.dropconnect_forward(x, w, b, {"p": 0.5, "mode": "test"})
     assert np.allclose(test_out, x @ w + b)
 
@@ -115,7 +116,7 @@ def test_dropconnect_equals_torch_autograd_on_the_same_masks():
     out, cache = layers.dropconnect_forward(x, w, b, {"p": 0.5, "mode": "train", "seed": 2})
     dout = rng.standard_normal(out.shape)
     tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
-    tout = torch.einsum("nd,ndm->nm", tx, tw * torch.tensor(cache[2])) + tb
+    tout = torch.einsum("nd,ndm->nm", tx, tw * torch.tensor(cache[3]) / 0.5) + tb
     tout.backward(torch.tensor(dout))
     grads = layers.dropconnect_backward(dout, cache)
     assert rel_error(out, tout.detach().numpy()) < 1e-12

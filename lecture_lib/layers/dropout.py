@@ -98,6 +98,21 @@ def dropout_backward(dout, cache):
 
 
 # --------------------------------------------------------------------------- DropConnect
+WEIGHT_MASK_LEVELS = 65536
+
+
+def weight_keep_mask(shape, p: float, seed: int | None, dtype) -> np.ndarray:
+    """DropConnect's 0/1 mask, one entry per weight and example: 16-bit random integers below
+    ``p * 65536`` (a keep probability exact to 1/65536), drawn twice as fast as floats, which
+    matters at N x D x M draws a step."""
+    check_size(int(np.prod(shape)), "the mask")
+    threshold = int(round(p * WEIGHT_MASK_LEVELS))
+    if threshold >= WEIGHT_MASK_LEVELS:
+        return np.ones(shape, dtype=dtype)
+    draws = np.random.default_rng(seed).integers(0, WEIGHT_MASK_LEVELS, size=shape, dtype=np.uint16)
+    return (draws < threshold).astype(dtype)
+
+
 def dropconnect_forward(x, w, b, dropconnect_param):
     """An affine layer whose weights are masked, a fresh mask for each example.
 
@@ -105,9 +120,9 @@ def dropconnect_forward(x, w, b, dropconnect_param):
     - x: (N, D) inputs; w: (D, M) weights; b: (M,) biases (never masked)
     - dropconnect_param: as ``dropout_param`` (``p`` keeps a weight).
 
-    Returns (out, cache): out (N, M), ``out[n] = x[n] @ (w * mask[n]) + b`` at train time with
-    ``mask`` (N, D, M) in {0, 1/p}, ``x @ w + b`` at test time; cache = (x, w, mask), mask None
-    at test time.
+    Returns (out, cache): out (N, M), ``out[n] = x[n] @ (w * keep[n] / p) + b`` at train time with
+    ``keep`` (N, D, M) in {0, 1} (see :func:`weight_keep_mask`), ``x @ w + b`` at test time;
+    cache = (x, w, p, keep, w * keep / p), the last two None at test time.
     """
     x, w, b = check_array(x, "x", ndim=2), check_array(w, "w", ndim=2), check_array(b, "b", ndim=1)
     if x.shape[1] != w.shape[0]:
@@ -118,26 +133,27 @@ def dropconnect_forward(x, w, b, dropconnect_param):
                          f"b of shape ({w.shape[1]},)")
     p, mode, seed = read_param(dropconnect_param, "dropconnect_param")
     if mode == "test":
-        return x @ w + b, (x, w, None)
-    mask = keep_mask((x.shape[0], *w.shape), p, seed, np.result_type(x, w))
-    masked = w * mask                                            # (N, D, M): one matrix per example
-    out = np.matmul(x[:, None, :], masked)[:, 0, :] + b
-    return out, (x, w, mask)
+        return x @ w + b, (x, w, p, None, None)
+    dtype = np.result_type(x, w)
+    keep = weight_keep_mask((x.shape[0], *w.shape), p, seed, dtype)
+    masked = (w / dtype.type(p)) * keep                         # (N, D, M): one matrix per example
+    out = np.einsum("nd,ndm->nm", x, masked) + b
+    return out, (x, w, p, keep, masked)
 
 
 def dropconnect_backward(dout, cache):
     """Backward of DropConnect, with the forward's masks.
 
-    Inputs: dout (N, M), cache = (x, w, mask). Returns (dx, dw, db):
-    dx[n] = (w * mask[n]) @ dout[n]; dw = sum_n outer(x[n], dout[n]) * mask[n]; db = sum of dout.
+    Inputs: dout (N, M), cache = (x, w, p, keep, masked). Returns (dx, dw, db):
+    dx[n] = masked[n] @ dout[n]; dw = sum_n outer(x[n], dout[n]) * keep[n] / p; db = sum of dout.
     """
-    x, w, mask = cache
+    x, w, p, keep, masked = cache
     dout = check_array(dout, "dout", ndim=2)
     if dout.shape != (x.shape[0], w.shape[1]):
         raise ValueError(f"dout has shape {dout.shape} but the forward output had shape "
                          f"{(x.shape[0], w.shape[1])}; expected equal shapes")
-    if mask is None:
+    if keep is None:
         return dout @ w.T, x.T @ dout, dout.sum(axis=0)
-    dx = np.matmul(w * mask, dout[:, :, None])[:, :, 0]
-    dw = np.einsum("nd,nm,ndm->dm", x, dout, mask, optimize=True)
+    dx = np.einsum("ndm,nm->nd", masked, dout)
+    dw = np.einsum("nd,nm,ndm->dm", x, dout, keep) / dout.dtype.type(p)
     return dx, dw, dout.sum(axis=0)
