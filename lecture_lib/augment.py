@@ -73,8 +73,10 @@ def flip(images, p: float = 0.5, *, generator=None) -> torch.Tensor:
     """Mirror each image left-right with probability ``p``."""
     images = check_images(images)
     p = check_probability(p, "p")
-    flipped = _uniform(len(images), 0.0, 1.0, _generator(generator), images) < p
-    return torch.where(flipped[:, None, None, None], images.flip(-1), images)
+    flipped = torch.nonzero(_uniform(len(images), 0.0, 1.0, _generator(generator), images) < p).flatten()
+    out = images.clone()
+    out[flipped] = images[flipped].flip(-1)          # only the chosen images are read twice
+    return out
 
 
 def crop(images, padding: int = 4, *, generator=None) -> torch.Tensor:

@@ -363,7 +363,7 @@ class PoolingRuns:
 
 
 def measure_fractional_pooling(*, poolings=("max 2x2", "fractional max pooling"), n_train: int = 200,
-                               epochs: int = 30, n_seeds: int = 1, passes: int = 8, lr: float = 3e-3,
+                               epochs: int = 20, n_seeds: int = 1, passes: int = 8, lr: float = 3e-3,
                                optimizer: str = "adam", rng) -> PoolingRuns:
     """Train :class:`SmallCNN` with each pooling on the same ``n_train`` digits from the same seed
     (``optimizer`` of ``train.fit``, batches of 50), ``n_seeds`` times."""

@@ -47,8 +47,8 @@ def plot_overfitting(runs, seed: int = 0):
                   fontsize=9)
     ax.set(ylabel="held-out accuracy", ylim=_limits([runs.held_acc[m] for m in methods], pad=0.3),
            title=f"every seed ({len(runs.held_acc[methods[0]])}), bar = mean")
-    fig.suptitle(f"{runs.n_train} training digits memorized by a {'-'.join(map(str, runs.sizes))} MLP: "
-                 f"dropping units or weights (keep p = {runs.keep:g}) narrows the gap")
+    fig.suptitle(f"{runs.n_train} training digits, a {'-'.join(map(str, runs.sizes))} MLP, the same start and batches: "
+                 f"no regularization, dropping units, dropping weights (keep p = {runs.keep:g})")
     return fig
 
 
@@ -78,7 +78,7 @@ def plot_test_scaling(scaling, ensemble):
     ax_e.set(xlabel="sub-networks averaged k (log)", ylabel="held-out accuracy",
              ylim=_limits(np.r_[ensemble.acc_mean - ensemble.acc_std, ensemble.acc_mean + ensemble.acc_std,
                                 ensemble.acc_scaled]),
-             title=f"One of 2^{ensemble.n_droppable} sub-networks is weak; a few dozen match the scaled net")
+             title=f"Averaging sub-networks (2^{ensemble.n_droppable} possible) climbs to the scaled net")
     ax_e.legend(loc="lower right")
     return fig
 
@@ -95,7 +95,7 @@ def plot_unit_deletion(deletion):
     ax.axhline(0, color=COLORS[7], lw=0.8)
     ax.set_xscale("log")
     ax.set(xlabel="hidden units, most important first (rank, log)", ylabel="held-out loss added by deleting it",
-           title="Deleting one unit: dropout leaves no unit the network depends on")
+           title="Deleting one hidden unit at a time: what the held-out loss loses")
     ax.legend()
     return fig
 
@@ -137,9 +137,10 @@ def plot_augmentation(runs, flips):
     ax_f.bar(classes - 0.2, flips.acc, width=0.4, color=COLORS[0], label="as they are")
     ax_f.bar(classes + 0.2, flips.acc_flipped, width=0.4, color=COLORS[1], hatch="//", label="mirrored left-right")
     ax_f.set_xticks(classes)
-    ax_f.set(xlabel="digit class", ylabel="accuracy on held-out digits", ylim=(0, 1.05),
+    ax_f.set(xlabel="digit class", ylabel="accuracy on held-out digits", ylim=(0, 1.22),
              title="A flip keeps the label of symmetric digits only")
-    ax_f.legend(loc="upper right", fontsize=9, framealpha=0.95)
+    ax_f.set_yticks(np.linspace(0, 1, 6))
+    ax_f.legend(loc="upper center", ncol=2, fontsize=9, framealpha=0.95)
     return fig
 
 
@@ -147,48 +148,60 @@ def plot_augmentation(runs, flips):
 def plot_stochastic_depth(runs):
     """Left: time per training step against the expected number of residual blocks that run, with
     the paper's prediction (time proportional to the blocks). Right: held-out accuracy with and
-    without the test-time scaling."""
+    without the test-time scaling, and training accuracy."""
     fig = new_figure(13, 4.4)
     ax, ax_a = fig.subplots(1, 2)
     ms = 1000 * runs.step_seconds
     predicted = ms[0] * runs.predicted_time_ratio()
     ax.plot(runs.expected_blocks, predicted, color=COLORS[7], linestyle="--", marker=None,
             label="prediction: time ∝ blocks that run")
-    ax.plot(runs.expected_blocks, ms, label=f"measured ({runs.device})", linestyle="none", **{
-        k: v for k, v in style_marker(0).items() if k != "linestyle"}, markersize=9)
+    ax.plot(runs.expected_blocks, ms, linestyle="none", marker=MARKERS[0], color=COLORS[0], markersize=9,
+            label=f"measured ({runs.device}, lockstep)")
     for e, t, p in zip(runs.expected_blocks, ms, runs.survival_last, strict=True):
-        ax.annotate(f"p_L = {p:g}", (e, t), textcoords="offset points", xytext=(6, -12), fontsize=9)
+        ax.annotate(f"p_L = {p:g}", (e, t), textcoords="offset points", xytext=(8, 4), fontsize=9)
+    saved = 1 - runs.measured_time_ratio()[-1]
     ax.set(xlabel=f"expected residual blocks per step (of {runs.n_blocks})", ylabel="ms per training step",
-           ylim=_limits(np.r_[ms, predicted], pad=0.3), title=f"ResNet-{runs.depth}: skipped blocks cost nothing")
+           xlim=_limits(runs.expected_blocks, pad=0.15), ylim=_limits(np.r_[ms, predicted], pad=0.3),
+           title=f"ResNet-{runs.depth}: {saved:.0%} of the step time saved at p_L = {runs.survival_last[-1]:g} "
+                 f"(predicted {1 - runs.predicted_time_ratio()[-1]:.0%})")
     ax.legend(loc="upper left")
     x = np.arange(len(runs.survival_last))
-    ax_a.bar(x - 0.2, runs.acc, width=0.4, color=COLORS[0], label="test time: branches × survival")
-    ax_a.bar(x + 0.2, runs.acc_unscaled, width=0.4, color=COLORS[3], hatch="//", label="scaling forgotten")
-    ax_a.plot(x, runs.train_acc, linestyle="none", marker="_", markersize=30, color=COLORS[7],
-              label="training accuracy")
+    for values, label, i in ((runs.train_acc, "training", 7), (runs.acc, "held-out: branches × survival", 0),
+                             (runs.acc_unscaled, "held-out: scaling forgotten", 3)):
+        ax_a.plot(x, values, linestyle="none", marker=MARKERS[i % len(MARKERS)], color=COLORS[i], markersize=10,
+                  label=label)
     ax_a.set_xticks(x, ["plain ResNet" if p == 1 else f"p_L = {p:g}" for p in runs.survival_last])
-    ax_a.set(ylabel="accuracy", ylim=_limits(np.r_[runs.acc, runs.acc_unscaled, runs.train_acc], pad=0.4, ceil=1.02),
-             title="Accuracy on held-out digits")
-    ax_a.legend(loc="lower left", fontsize=9, framealpha=0.95)
+    ax_a.set(ylabel="accuracy", xlim=(-0.5, len(x) - 0.5),
+             ylim=_limits(np.r_[runs.acc, runs.acc_unscaled, runs.train_acc], pad=0.3, ceil=1.01),
+             title="Accuracy of each network (test mode)")
+    ax_a.legend(loc="best", fontsize=9, framealpha=0.95)
     return fig
 
 
 # --------------------------------------------------------------------------- pooling
 def plot_pooling(runs):
-    """Training and held-out accuracy of the same small CNN with each pooling layer."""
+    """Training and held-out accuracy of the same small CNN with each pooling layer (and a single
+    test pass of the random one)."""
     fig = new_figure(10, 4.4)
     ax = fig.subplots()
     x = np.arange(len(runs.poolings))
     train = [runs.train_acc[p] for p in runs.poolings]
     held = [runs.acc[p] for p in runs.poolings]
-    ax.bar(x - 0.2, train, width=0.4, color=COLORS[0], label="training")
-    ax.bar(x + 0.2, held, width=0.4, color=COLORS[1], hatch="//", label="held-out")
+    single = [runs.acc_single[p] for p in runs.poolings]
+    ax.plot(x, train, linestyle="none", marker=MARKERS[0], color=COLORS[0], markersize=10, label="training")
+    ax.plot(x, held, linestyle="none", marker=MARKERS[1], color=COLORS[1], markersize=10, label="held-out")
+    ax.plot(x, single, linestyle="none", marker="x", color=COLORS[3], markersize=9,
+            label="held-out, one test pass")
     for i, p in enumerate(runs.poolings):
-        ax.annotate(f"gap {runs.gap(p):.1%}", (i, max(train[i], held[i])), textcoords="offset points",
-                    xytext=(0, 4), ha="center", fontsize=10)
+        ax.vlines(i, held[i], train[i], color=COLORS[7], lw=1, linestyle=":")
+        ax.annotate(f"gap {runs.gap(p):.1%}", (i, (train[i] + held[i]) / 2), textcoords="offset points",
+                    xytext=(8, 0), fontsize=10, va="center")
     ax.set_xticks(x, list(runs.poolings))
-    ax.set(ylabel="accuracy", ylim=_limits(train + held, pad=0.5, ceil=1.03),
-           title="The same small CNN, three pooling layers (fractional: average of several test passes)")
+    seeds = len(next(iter(runs.acc_seeds.values())))
+    ax.set(ylabel="accuracy (mean over seeds)", xlim=(-0.5, len(x) - 0.5),
+           ylim=_limits(train + held + single, pad=0.3, ceil=1.01),
+           title=f"The same small CNN with {len(x)} kinds of pooling, {seeds} seed(s); the random one "
+                 "averaged over several test passes")
     ax.legend(loc="lower right")
     return fig
 

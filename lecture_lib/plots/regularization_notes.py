@@ -199,7 +199,7 @@ def plot_augmentation_grid(strength: float = 0.6, n_digits: int = 2, seed: int =
     from .. import augment
     from ..data import digits
 
-    photos = augment.sample_photos(120)
+    photos = augment.sample_photos(96)
     h, w = photos.shape[-2:]
     digit_images = torch.as_tensor(digits(seed=0).X_test[:n_digits]).reshape(-1, 1, 8, 8)
     generator = torch.Generator().manual_seed(seed)
@@ -222,7 +222,7 @@ def plot_augmentation_grid(strength: float = 0.6, n_digits: int = 2, seed: int =
                 tile = image.permute(1, 2, 0).numpy()
             y0, x0 = r * (h + gap), c * (w + gap)
             mosaic[y0:y0 + h, x0:x0 + w] = tile
-    fig = new_figure(15, 15 * mosaic.shape[0] / mosaic.shape[1] + 0.9)
+    fig = new_figure(13, 13 * mosaic.shape[0] / mosaic.shape[1] + 0.9)
     ax = fig.subplots()
     ax.imshow(mosaic, interpolation="nearest")
     ax.set_xticks([c * (w + gap) + w / 2 for c in range(len(columns))], [c.replace("_", " ") for c in columns])
@@ -232,6 +232,6 @@ def plot_augmentation_grid(strength: float = 0.6, n_digits: int = 2, seed: int =
     ax.grid(False)
     for side in ax.spines.values():
         side.set_visible(False)
-    ax.set_title(f"Every augmentation at strength {strength:g} (of 1), one random draw per image: "
+    ax.set_title(f"Every augmentation at strength {strength:g} (of 1), one random draw per image:\n"
                  "the same batched code for photographs (3 channels) and digits (1)")
     return fig
