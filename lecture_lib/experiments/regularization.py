@@ -1,6 +1,8 @@
-"""The measurements of 06_regularization: dropout, DropConnect and weight decay on the course's NumPy
-MLP (this module), and the torch experiments (augmentation, stochastic depth, fractional max
-pooling, weight decay in residual nets) in :mod:`.regularization_torch`, re-exported here.
+"""The measurements of 06_regularization. This module: the dropout family on the course's NumPy MLP
+(dropout, DropConnect, the Monte Carlo view of test-time scaling, the ensemble, unit deletion) and
+the spiral fits of the regularization explorer; :mod:`.regularization_torch` (augmentation,
+stochastic depth, fractional max pooling) and :mod:`.regularization_decay` (L2 against weight decay,
+weight decay in residual blocks) hold the others, whose names are found here too.
 
 Every ``measure_<what>(..., rng)`` returns a frozen dataclass; each threshold a notebook asserts is
 a named constant next to a named predicate, and tests/test_regularization_experiments.py runs the
@@ -496,147 +498,30 @@ def fit_spiral(n_per_class: int, keep: float, decay: float, *, epochs: int = 150
     return SpiralFit(np.array(marks), np.array(train_acc), np.array(val_acc), boundary, X, y)
 
 
-# --------------------------------------------------------------------------- L2 in the loss vs weight decay
-class WeightsOnly:
-    """Two optimizers as torch's parameter groups: ``decayed`` updates the weight matrices (the
-    positions in ``weights``), ``plain`` the rest (biases), so weight decay leaves biases alone, as
-    the MLP's L2 term does."""
-
-    def __init__(self, decayed, plain, weights):
-        self.decayed, self.plain, self.weights = decayed, plain, frozenset(weights)
-
-    def step(self, params, grads) -> None:
-        params, grads = list(params), list(grads)
-        w = [i for i in range(len(params)) if i in self.weights]
-        b = [i for i in range(len(params)) if i not in self.weights]
-        self.decayed.step([params[i] for i in w], [grads[i] for i in w])
-        self.plain.step([params[i] for i in b], [grads[i] for i in b])
-
-
-@dataclass(frozen=True)
-class DecayComparison:
-    """The largest difference between the weights of two trainings from the same start on the same
-    batches, relative to the weights' size, for each pair: ``sgd`` (L2 in the loss vs weight decay),
-    ``adam`` (L2 vs Adam's weight_decay), ``adamw`` (L2 in Adam's loss vs AdamW); and the final
-    weight norms ``norm_adam_l2`` / ``norm_adamw`` against ``norm_plain`` (no decay)."""
-
-    reg: float
-    sgd: float
-    adam: float
-    adamw: float
-    norm_plain: float
-    norm_adam_l2: float
-    norm_adamw: float
-
-
-def measure_l2_vs_weight_decay(*, reg: float = 1e-2, n_train: int = 200, epochs: int = 15,
-                               lr_sgd: float = 0.05, lr_adam: float = 2e-3, rng) -> DecayComparison:
-    """Train the same MLP from the same start on the same batches with L2 in the loss (``reg / 2
-    * sum W^2``) and with each optimizer's weight decay (``weight_decay = reg``, weights only)."""
-    rng = as_rng(rng)
-    data_seed, init_seed, batch_seed = (int(s) for s in rng.integers(0, 2**31 - 1, size=3))
-    task = digits_task(n_train, data_seed)
-
-    def run(make_optimizer, l2: bool) -> np.ndarray:
-        net = nets.MLP([64, 64, 10], rng=np.random.default_rng(init_seed))
-        weights = [i for i, name in enumerate(net.params) if name.startswith("W")]
-        nets.train(net, task.X_train, task.y_train, optimizer=make_optimizer(weights), epochs=epochs,
-                   batch_size=50, rng=np.random.default_rng(batch_seed), reg=reg if l2 else 0.0)
-        return np.concatenate([net.params[n].ravel() for n in net.weight_names])
-
-    def decaying(kind, **kwargs):
-        return lambda weights: WeightsOnly(kind(**kwargs, weight_decay=reg), kind(**kwargs, weight_decay=0.0), weights)
-
-    with single_thread():
-        sgd_l2 = run(lambda _: optim.SGD(lr=lr_sgd, momentum=0.9), l2=True)
-        sgd_wd = run(decaying(optim.SGD, lr=lr_sgd, momentum=0.9), l2=False)
-        adam_l2 = run(lambda _: optim.Adam(lr=lr_adam), l2=True)
-        adam_wd = run(decaying(optim.Adam, lr=lr_adam), l2=False)
-        adamw = run(decaying(optim.AdamW, lr=lr_adam), l2=False)
-        plain = run(lambda _: optim.Adam(lr=lr_adam), l2=False)
-
-    def relative(a, b):
-        return float(np.max(np.abs(a - b)) / np.max(np.abs(b)))
-
-    return DecayComparison(reg, relative(sgd_wd, sgd_l2), relative(adam_wd, adam_l2), relative(adamw, adam_l2),
-                           float(np.linalg.norm(plain)), float(np.linalg.norm(adam_l2)),
-                           float(np.linalg.norm(adamw)))
-
-
-@dataclass(frozen=True)
-class UnusedWeight:
-    """The path of a weight of 1 whose loss has no term but the decay, under Adam with L2 in the
-    loss (``adam_l2``) and under AdamW (``adamw``), one row per decay strength."""
-
-    lr: float
-    decays: tuple
-    adam_l2: np.ndarray
-    adamw: np.ndarray
-
-
-def measure_unused_weight(*, lr: float = 0.01, decays=(0.1, 1.0, 10.0), steps: int = 60) -> UnusedWeight:
-    """Deterministic: with only the decay acting, Adam's gradient is ``decay * w``, AdamW's is 0."""
-    steps = check_positive_int(steps, "steps", max=100_000)
-    paths = {"l2": [], "w": []}
-    for decay in decays:
-        for kind, opt in (("l2", optim.Adam(lr=lr)), ("w", optim.AdamW(lr=lr, weight_decay=decay))):
-            w, path = np.array([1.0]), [1.0]
-            for _ in range(steps):
-                opt.step([w], [decay * w if kind == "l2" else np.zeros(1)])
-                path.append(float(w[0]))
-            paths[kind].append(path)
-    return UnusedWeight(lr, tuple(decays), np.array(paths["l2"]), np.array(paths["w"]))
-
-
-# The same update up to rounding (float64, a few hundred steps), and clearly different trajectories.
-SAME_TOL = 1e-10
-DIFFERENT = 0.05
-
-
-def same_training(difference: float) -> bool:
-    return difference <= SAME_TOL
-
-
-def different_training(difference: float) -> bool:
-    return difference >= DIFFERENT
-
-
-# --------------------------------------------------------------------------- the torch experiments
-# Defined in .regularization_torch and found here too, so that every claim names this module; imported
-# on first use, so that the NumPy experiments above do not load torch.
-TORCH_NAMES = (
-    "FLIP_PRESERVES",
-    "RESIDUAL_TASKS",
-    "POOLINGS",
-    "DIGIT_RECIPES",
-    "AugmentationRuns",
-    "FlipTest",
-    "PoolingRuns",
-    "ResidualDecay",
-    "StochasticDepthRuns",
-    "augmentation_hurts",
-    "cached_recipe_results",
-    "flip_preserves_all_labels",
-    "measure_augmentation",
-    "measure_flip_labels",
-    "measure_fractional_pooling",
-    "measure_residual_decay",
-    "measure_stochastic_depth",
-    "needed_blocks_stay",
-    "no_gain_at_this_scale",
-    "no_clear_difference",
-    "pooling_difference",
-    "averaging_passes_helps",
-    "no_clear_change",
-    "saves_time",
-    "test_scaling_matters",
-    "unneeded_blocks_become_identity",
-)
+# --------------------------------------------------------------------------- found here, defined there
+# The torch experiments and the weight-decay ones live in modules of their own (one idea each); every
+# claim names this module, so their names are found here too, imported on first use (the NumPy
+# experiments above do not load torch).
+ELSEWHERE = {
+    "regularization_torch": (
+        "AugmentationRuns", "DIGIT_RECIPES", "FLIP_PRESERVES", "FlipTest", "POOLINGS", "PoolingRuns",
+        "StochasticDepthRuns", "augmentation_hurts", "averaging_passes_helps", "cached_recipe_results",
+        "flip_preserves_all_labels", "measure_augmentation", "measure_flip_labels", "measure_fractional_pooling",
+        "measure_stochastic_depth", "no_clear_change", "no_clear_difference", "no_gain_at_this_scale",
+        "pooling_difference", "saves_time", "test_scaling_matters",
+    ),
+    "regularization_decay": (
+        "DecayComparison", "RESIDUAL_TASKS", "ResidualDecay", "UnusedWeight", "WeightsOnly", "different_training",
+        "measure_l2_vs_weight_decay", "measure_residual_decay", "measure_unused_weight", "needed_blocks_stay",
+        "same_training", "unneeded_blocks_become_identity",
+    ),
+}
 
 
 def __getattr__(name: str):
-    if name in TORCH_NAMES:
-        from . import regularization_torch
+    import importlib
 
-        return getattr(regularization_torch, name)
+    for module, names in ELSEWHERE.items():
+        if name in names:
+            return getattr(importlib.import_module(f"{__package__}.{module}"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

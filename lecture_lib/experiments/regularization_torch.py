@@ -1,9 +1,8 @@
-"""The torch experiments of 06_regularization (re-exported by :mod:`.regularization`): data
-augmentation and label-preserving flips, stochastic depth, fractional max pooling, weight decay in
-residual networks.
+"""The torch experiments of 06_regularization (found through :mod:`.regularization` too): data
+augmentation and label-preserving flips, stochastic depth, fractional max pooling.
 
-All train small plain torch modules on scikit-learn's digits (8 x 8 images, pixels in [0, 1]) or on
-the spiral, on ``lecture_lib.config.choose_device()`` (the CPU here; a GPU when there is one),
+All train small plain torch modules on scikit-learn's digits (8 x 8 images, pixels in [0, 1]),
+on ``lecture_lib.config.choose_device()`` (the CPU here; a GPU when there is one),
 seeded from the caller's NumPy generator.
 """
 
@@ -407,115 +406,6 @@ def no_clear_difference(result: PoolingRuns, pooling: str = "fractional max pool
 
 def averaging_passes_helps(result: PoolingRuns, pooling: str = "fractional max pooling") -> bool:
     return bool(result.acc[pooling] >= result.acc_single[pooling])
-
-
-# --------------------------------------------------------------------------- weight decay, residual blocks
-class ResidualMLP(nn.Module):
-    """``stem`` (a linear map to ``width``), ``n_blocks`` residual blocks ``x + W2 relu(W1 x)``, and a
-    linear ``head``: a residual network whose blocks a simple task may not need."""
-
-    def __init__(self, in_features: int, width: int, n_blocks: int, num_classes: int):
-        super().__init__()
-        self.stem = nn.Linear(in_features, width)
-        self.blocks = nn.ModuleList(nn.Sequential(nn.Linear(width, width), nn.ReLU(), nn.Linear(width, width))
-                                    for _ in range(n_blocks))
-        self.head = nn.Linear(width, num_classes)
-
-    def forward(self, x):
-        x = self.stem(x)
-        for branch in self.blocks:
-            x = x + branch(x)
-        return self.head(x)
-
-    def branch_ratios(self, x) -> np.ndarray:
-        """For each block, the size of its residual branch's output relative to its input,
-        ``||F(x)|| / ||x||`` over the batch ``x``: 0 means the block is the identity."""
-        ratios = []
-        with torch.no_grad():
-            x = self.stem(x)
-            for branch in self.blocks:
-                f = branch(x)
-                ratios.append(float(f.norm() / x.norm()))
-                x = x + f
-        return np.array(ratios)
-
-
-@dataclass(frozen=True)
-class ResidualDecay:
-    """For each task and weight decay: each block's branch ratio (``ratios[task][decay]``, see
-    :meth:`ResidualMLP.branch_ratios`) after training, at initialization (``initial[task]``), and
-    held-out accuracy (``acc[task][decay]``)."""
-
-    tasks: tuple
-    decays: tuple
-    ratios: dict
-    initial: dict
-    acc: dict
-
-    def median(self, task: str, decay: float) -> float:
-        return float(np.median(self.ratios[task][decay]))
-
-
-def _task_tensors(task: str, n: int, rng):
-    from ..data import spiral
-
-    if task == "digits (linear suffices)":
-        X, y, X_held, y_held = _digit_arrays()
-        idx = as_rng(rng).permutation(len(X))[:n]
-        mean, std = X.mean(0), np.maximum(X.std(0), 1e-2)
-        return ((X[idx] - mean) / std, y[idx], (X_held - mean) / std, y_held, 10)
-    seed = int(as_rng(rng).integers(0, 2**31 - 1))
-    X, y = spiral(3, n // 3, 0.2, seed=seed)
-    X_held, y_held = spiral(3, 200, 0.2, seed=seed + 1)
-    return X, y, X_held, y_held, 3
-
-
-RESIDUAL_TASKS = ("digits (linear suffices)", "spiral (needs nonlinearity)")
-
-
-def measure_residual_decay(*, tasks=RESIDUAL_TASKS, decays=(0.0, 0.03), n_blocks: int = 4, width: int = 32,
-                           n_train: int = 300, steps: int = 200, lr: float = 0.04, rng) -> ResidualDecay:
-    """Train a :class:`ResidualMLP` full-batch (SGD, momentum 0.9, ``steps`` steps) on each task with
-    each weight decay, from the same initial weights, and measure every block's branch ratio."""
-    rng = as_rng(rng)
-    tasks = tuple(check_choice(t, "tasks item", RESIDUAL_TASKS) for t in tasks)
-    ratios, initial, accs = {}, {}, {}
-    device = choose_device()
-    for task in tasks:
-        X, y, X_held, y_held, classes = _task_tensors(task, n_train, rng)
-        X, X_held = (torch.as_tensor(a, dtype=torch.float32, device=device) for a in (X, X_held))
-        y, y_held = (torch.as_tensor(a, device=device) for a in (y, y_held))
-        seed = torch_seed_from(rng)
-        ratios[task], accs[task] = {}, {}
-        for decay in decays:
-            with seeded(seed), single_thread():
-                model = ResidualMLP(X.shape[1], width, n_blocks, classes).to(device)
-                initial[task] = model.branch_ratios(X)
-                fit(model, X, y, epochs=steps, lr=lr, batch_size=len(X), optimizer="sgd", seed=seed,
-                    optimizer_kwargs={"momentum": 0.9, "weight_decay": decay}, progress=False, device=device)
-                ratios[task][decay] = model.branch_ratios(X)
-                accs[task][decay] = evaluate(model, X_held, y_held)[1]
-    return ResidualDecay(tasks, tuple(decays), ratios, initial, accs)
-
-
-# With decay, a block the task does not need is near the identity when its branch is below
-# IDENTITY_RATIO of its input and decay shrank it by SHRINK_FACTOR or more (medians over blocks); a
-# needed block stays NEEDED_FACTOR times larger than the unneeded ones under the same decay.
-IDENTITY_RATIO = 0.15
-SHRINK_FACTOR = 3.0
-NEEDED_FACTOR = 2.0
-
-
-def unneeded_blocks_become_identity(result: ResidualDecay, task: str = RESIDUAL_TASKS[0]) -> bool:
-    none, decay = result.decays[0], result.decays[-1]
-    return bool(np.all(result.ratios[task][decay] < IDENTITY_RATIO)
-                and result.median(task, none) >= SHRINK_FACTOR * result.median(task, decay))
-
-
-def needed_blocks_stay(result: ResidualDecay, task: str = RESIDUAL_TASKS[1],
-                       unneeded: str = RESIDUAL_TASKS[0]) -> bool:
-    decay = result.decays[-1]
-    return bool(result.median(task, decay) >= NEEDED_FACTOR * result.median(unneeded, decay))
 
 
 # --------------------------------------------------------------------------- a CIFAR-scale result, if any
