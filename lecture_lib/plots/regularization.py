@@ -166,10 +166,11 @@ def plot_stochastic_depth(runs):
                  f"(predicted {1 - runs.predicted_time_ratio()[-1]:.0%})")
     ax.legend(loc="upper left")
     x = np.arange(len(runs.survival_last))
-    for values, label, i in ((runs.train_acc, "training", 7), (runs.acc, "held-out: branches × survival", 0),
-                             (runs.acc_unscaled, "held-out: scaling forgotten", 3)):
-        ax_a.plot(x, values, linestyle="none", marker=MARKERS[i % len(MARKERS)], color=COLORS[i], markersize=10,
-                  label=label)
+    for values, label, i, shift in ((runs.train_acc, "training", 7, 0.0),
+                                    (runs.acc, "held-out: branches × survival", 0, -0.08),
+                                    (runs.acc_unscaled, "held-out: scaling forgotten", 3, 0.08)):
+        ax_a.plot(x + shift, values, linestyle="none", marker=MARKERS[i % len(MARKERS)], color=COLORS[i],
+                  markersize=10, label=label)
     ax_a.set_xticks(x, ["plain ResNet" if p == 1 else f"p_L = {p:g}" for p in runs.survival_last])
     ax_a.set(ylabel="accuracy", xlim=(-0.5, len(x) - 0.5),
              ylim=_limits(np.r_[runs.acc, runs.acc_unscaled, runs.train_acc], pad=0.3, ceil=1.01),

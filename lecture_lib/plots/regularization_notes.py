@@ -117,7 +117,7 @@ def fractional_pooling_regions(size: int = 12, output: int = 8, draws=((0.5, 0.5
     for col, (kind, u, title) in enumerate(panels):
         rows, cols = pooling_regions(size, output, u if u is not None else (0.5, 0.5), kind)
         ax = axes[0, col]
-        ax.imshow(image, cmap="gray", vmin=0, vmax=1, extent=(-0.5, size - 0.5, size - 0.5, -0.5))
+        ax.imshow(image.numpy(), cmap="gray", vmin=0, vmax=1, extent=(-0.5, size - 0.5, size - 0.5, -0.5))
         for parity in (0, 1):                  # neighbouring regions in two colours and line styles
             boxes = [Rectangle((c[0] - 0.42, r[0] - 0.42), len(c) - 0.16, len(r) - 0.16)
                      for i, r in enumerate(rows) for j, c in enumerate(cols) if (i + j) % 2 == parity]
@@ -132,7 +132,7 @@ def fractional_pooling_regions(size: int = 12, output: int = 8, draws=((0.5, 0.5
         else:
             pooled = F.fractional_max_pool2d(x, 2, output_size=(output, output),
                                              _random_samples=torch.tensor([[u]], dtype=x.dtype))[0, 0]
-        axes[1, col].imshow(pooled, cmap="gray", vmin=0, vmax=1)
+        axes[1, col].imshow(pooled.numpy(), cmap="gray", vmin=0, vmax=1)
         axes[1, col].set_title(f"pooled: {pooled.shape[0]} x {pooled.shape[1]}", fontsize=11)
         axes[1, col].set(xlabel="output column", ylabel="output row")
         axes[1, col].grid(False)

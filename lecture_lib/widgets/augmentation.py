@@ -7,10 +7,9 @@ from __future__ import annotations
 import numpy as np
 
 from .. import augment
-from ..config import single_thread
 from .base import Explorer, dropdown, float_slider, int_slider
 
-PHOTO_HEIGHT = 80
+PHOTO_HEIGHT = 64
 N_COPIES = 3
 N_DIGITS = 8
 
@@ -32,7 +31,7 @@ class AugmentationExplorer(Explorer):
         self._torch = torch
         self._photos = augment.sample_photos(PHOTO_HEIGHT)
         self._digits = torch.as_tensor(digits(seed=0).X_test[:N_DIGITS]).reshape(-1, 1, 8, 8)
-        super().__init__(controls, initial_values, figsize=(10.0, 3.0))
+        super().__init__(controls, initial_values, figsize=(9.0, 2.7))
 
     def build(self, figure):
         self.ax_photo, self.ax_digits = figure.subplots(1, 2, gridspec_kw={"width_ratios": [2.3, 1]})
@@ -45,15 +44,19 @@ class AugmentationExplorer(Explorer):
             ax.set_yticks([])
             ax.grid(False)
         self.ax_digits.set_title(f"{N_DIGITS} held-out digits", fontsize=11)
-        self.dynamic(self.photo_image, self.digit_image, self.ax_photo.title, self.ax_digits.xaxis.label)
+        self.dynamic(self.photo_image, self.digit_image, self.ax_photo.title)
 
     def draw(self, photo, augmentation, strength, draw):
         torch = self._torch
         generator = torch.Generator().manual_seed(int(draw))
         photos = self._photos[[0 if photo == "temple" else 1] * N_COPIES]
-        with single_thread():         # small batches: a second thread only adds waiting
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)      # small batches: a second thread only adds waiting
+        try:
             out = augment.apply(augmentation, photos, strength, generator=generator).clamp(0, 1)
             digits = augment.apply(augmentation, self._digits, strength, generator=generator).clamp(0, 1)
+        finally:
+            torch.set_num_threads(threads)
         h, w = photos.shape[-2:]
         strip = np.ones((h, N_COPIES * (w + 4) - 4, 3), dtype=np.float32)
         for i in range(N_COPIES):
@@ -64,10 +67,8 @@ class AugmentationExplorer(Explorer):
             r, c = divmod(i, 4)
             tiles[r * 9:r * 9 + 8, c * 9:c * 9 + 8] = digits[i, 0].numpy()
         self.digit_image.set_data(tiles)
-        settings = ", ".join(f"{k}={_short(v)}" for k, v in augment.parameters(augmentation, strength, h).items())
-        self.ax_photo.set_title(f"{augmentation}, strength {strength:.2f}: {settings} (draw {draw})", fontsize=10)
-        digit_settings = ", ".join(f"{k}={_short(v)}" for k, v in augment.parameters(augmentation, strength, 8).items())
-        self.ax_digits.set_xlabel(f"on 8 x 8: {digit_settings}", fontsize=9)
+        settings = ", ".join(f"{k}={_short(v)}" for k, v in augment.parameters(augmentation, strength, 8).items())
+        self.ax_photo.set_title(f"{augmentation} {strength:.2f}: {settings} (8 x 8), draw {draw}", fontsize=10)
 
 
 def _short(value) -> str:
@@ -80,6 +81,6 @@ def augmentation_explorer(**initial_values) -> AugmentationExplorer:
     """Controls: ``photo`` (``"temple"`` or ``"flower"``, scikit-learn's two sample photographs),
     ``augmentation`` (one of ``lecture_lib.augment.NAMES``), ``strength`` (0 to 1; 0 leaves the images
     as they are, :data:`lecture_lib.augment.STRENGTH` says what 1 means), ``draw`` (which set of
-    random draws, 0 to 20). Interactive size: three copies of an 80 x 120 photograph and eight 8 x 8
+    random draws, 0 to 20). Interactive size: three copies of a 64 x 96 photograph and eight 8 x 8
     digits, each augmented with its own random parameters in one batched call."""
     return AugmentationExplorer(**initial_values)
