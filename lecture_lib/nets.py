@@ -3,7 +3,8 @@
 softmax regression.
 
 Each hidden layer is ``affine -> [batchnorm | layernorm] -> activation -> [dropout]``; the last layer
-is affine and the loss is the softmax loss (mean over the batch) plus ``reg / 2 * sum(W**2)`` over
+is affine (with ``dropconnect_keep``, every affine layer after the first is a DropConnect gate), and
+the loss is the softmax loss (mean over the batch) plus ``reg / 2 * sum(W**2)`` over
 the weight matrices (so ``reg`` is the weight-decay coefficient: the gradient gains ``reg * W``).
 
 Parameters are a dict: ``W1, b1, ..., WL, bL`` and, with a normalization, ``gamma1, beta1, ...`` for
@@ -76,12 +77,15 @@ class MLP:
       ``(fan_in, fan_out, rng) -> W``; ``scale`` multiplies every initial weight;
     - ``norm``: None, ``"batchnorm"`` or ``"layernorm"`` (after each hidden affine layer);
     - ``dropout_keep``: the probability of keeping a hidden unit (None: no dropout);
+    - ``dropconnect_keep``: the probability of keeping a weight of each layer that reads a hidden
+      layer (W2 ... WL: where dropout would drop whole rows, DropConnect drops single weights);
+      None: no DropConnect;
     - ``rng``: a NumPy Generator; it draws the weights and, later, the dropout masks.
     """
 
     def __init__(self, sizes: Sequence[int], *, activation: str = "relu", init: str | Callable = "he",
                  scale: float = 1.0, norm: str | None = None, dropout_keep: float | None = None,
-                 bias: float = 0.0, rng, dtype=np.float64):
+                 bias: float = 0.0, rng, dtype=np.float64, dropconnect_keep: float | None = None):
         sizes = list(sizes) if not isinstance(sizes, (str, bytes)) else sizes
         if not isinstance(sizes, list) or len(sizes) < 2:
             raise ValueError(f"sizes={sizes!r} is not valid; expected at least an input and an output size")
@@ -90,6 +94,8 @@ class MLP:
         self.norm = check_choice(norm, "norm", NORMS)
         self.dropout_keep = None if dropout_keep is None else check_probability(
             dropout_keep, "dropout_keep", allow_zero=False)
+        self.dropconnect_keep = None if dropconnect_keep is None else check_probability(
+            dropconnect_keep, "dropconnect_keep", allow_zero=False)
         scale = check_scalar(scale, "scale", min=0.0)
         bias = check_scalar(bias, "bias")
         self.dtype = np.dtype(dtype)
@@ -137,6 +143,21 @@ class MLP:
         _, f_grad = A.get(self.activation)
         return dout * f_grad(cache).astype(dout.dtype, copy=False)
 
+    # ----------------------------------------------------------------- affine or DropConnect
+    def _affine(self, i: int, h, mode: str):
+        W, b = self.params[f"W{i}"], self.params[f"b{i}"]
+        if i == 1 or self.dropconnect_keep is None or self.dropconnect_keep == 1.0:
+            out, cache = layers.affine_forward(h, W, b)
+            return out, (False, cache)
+        seed = int(self.rng.integers(0, 2**31 - 1)) if mode == "train" else 0
+        out, cache = layers.dropconnect_forward(h, W, b, {"p": self.dropconnect_keep, "mode": mode, "seed": seed})
+        return out, (True, cache)
+
+    @staticmethod
+    def _affine_backward(dout, cache):
+        dropconnect, inner = cache
+        return (layers.dropconnect_backward if dropconnect else layers.affine_backward)(dout, inner)
+
     # ----------------------------------------------------------------- forward and backward
     def forward(self, X, *, mode: str = "train"):
         """Class scores (N, C) and the cache the backward pass needs."""
@@ -144,7 +165,7 @@ class MLP:
         X = check_array(X, "X", shape=(None, self.sizes[0]))
         h, caches = X.astype(self.dtype, copy=False), []
         for i in range(1, self.n_hidden + 1):
-            pre, c_affine = layers.affine_forward(h, self.params[f"W{i}"], self.params[f"b{i}"])
+            pre, c_affine = self._affine(i, h, mode)
             c_norm = None
             z = pre
             if self.norm is not None:
@@ -160,7 +181,7 @@ class MLP:
                 h, c_drop = layers.dropout_forward(out, {"p": self.dropout_keep, "mode": mode, "seed": seed})
             caches.append((c_affine, c_norm, c_act, c_drop, pre, z, out))
         last = self.n_hidden + 1
-        scores, c_out = layers.affine_forward(h, self.params[f"W{last}"], self.params[f"b{last}"])
+        scores, c_out = self._affine(last, h, mode)
         return scores, (caches, c_out)
 
     def backward(self, dscores, cache):
@@ -169,7 +190,7 @@ class MLP:
         caches, c_out = cache
         grads, grad_pre = {}, []
         last = self.n_hidden + 1
-        dh, grads[f"W{last}"], grads[f"b{last}"] = layers.affine_backward(dscores, c_out)
+        dh, grads[f"W{last}"], grads[f"b{last}"] = self._affine_backward(dscores, c_out)
         for i in range(self.n_hidden, 0, -1):
             c_affine, c_norm, c_act, c_drop, *_ = caches[i - 1]
             if c_drop is not None:
@@ -178,7 +199,7 @@ class MLP:
             if self.norm is not None:
                 dz, grads[f"gamma{i}"], grads[f"beta{i}"] = getattr(layers, f"{self.norm}_backward")(dz, c_norm)
             grad_pre.append(dz)
-            dh, grads[f"W{i}"], grads[f"b{i}"] = layers.affine_backward(dz, c_affine)
+            dh, grads[f"W{i}"], grads[f"b{i}"] = self._affine_backward(dz, c_affine)
         return {name: grads[name] for name in self.params}, tuple(reversed(grad_pre))
 
     def loss(self, X, y, *, reg: float = 0.0, mode: str = "train", trace: bool = False):

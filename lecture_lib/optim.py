@@ -24,7 +24,7 @@ import numbers
 
 import numpy as np
 
-__all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "bfgs_update", "lbfgs_direction"]
+__all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "bfgs_update", "lbfgs_direction"]
 
 
 def _number(value, name: str, *, low: float = 0.0, high: float | None = None,
@@ -236,6 +236,46 @@ class Adam(Optimizer):
             denom = np.sqrt(v) / root_bc2 + self.eps
         p -= step_size * (m / denom)
 
+
+
+class AdamW(Adam):
+    """Adam with *decoupled* weight decay (Loshchilov and Hutter, 2019), as torch.optim.AdamW::
+
+        x *= 1 - lr * weight_decay           (the decay never enters m or v)
+        m = beta1 m + (1 - beta1) g          v = beta2 v + (1 - beta2) g^2
+        x -= lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+
+    ``Adam(weight_decay=...)`` adds ``weight_decay * x`` to the gradient instead (L2 in the loss),
+    which Adam then divides by ``sqrt(v)``: weights with large gradients are barely decayed.
+    torch's default ``weight_decay`` here is 1e-2."""
+
+    def __init__(self, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay: float = 1e-2, amsgrad: bool = False):
+        super().__init__(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
+
+    def _update(self, p, g, state):
+        b1, b2 = self.betas
+        if "exp_avg" not in state:
+            state["step"] = 0
+            state["exp_avg"] = np.zeros_like(p)
+            state["exp_avg_sq"] = np.zeros_like(p)
+            if self.amsgrad:
+                state["max_exp_avg_sq"] = np.zeros_like(p)
+        state["step"] += 1
+        t = state["step"]
+        p *= 1 - self.lr * self.weight_decay                      # decoupled decay, before the step
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        m += (1 - b1) * (g - m)                                   # m = lerp(m, g, 1 - beta1)
+        v *= b2                                                   # v = beta2 v + (1-beta2) g^2
+        v += (1 - b2) * (g * g)
+        step_size = self.lr / (1 - b1 ** t)
+        root_bc2 = math.sqrt(1 - b2 ** t)
+        if self.amsgrad:
+            np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
+            denom = np.sqrt(state["max_exp_avg_sq"]) / root_bc2 + self.eps
+        else:
+            denom = np.sqrt(v) / root_bc2 + self.eps
+        p -= step_size * (m / denom)
 
 # -------------------------------------------------------------------- quasi-Newton (BFGS, L-BFGS)
 def bfgs_update(H_inv: np.ndarray, s: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -6,6 +6,7 @@ is the path to use:
 
 - ``basic``: affine, relu, sigmoid, tanh; the softmax and SVM losses
 - ``norm``: batch norm (staged and closed-form backward), spatial batch norm, layer norm, group norm
+- ``dropout``: inverted dropout (``p`` keeps a unit) and DropConnect (a mask on an affine layer's weights)
 """
 
 from .basic import (
@@ -31,6 +32,7 @@ from .norm import (
                     spatial_groupnorm_backward,
                     spatial_groupnorm_forward,
 )
+from .dropout import dropconnect_backward, dropconnect_forward, dropout_backward, dropout_forward
 
 __all__ = [
     "affine_backward", "affine_forward", "relu_backward", "relu_forward", "sigmoid_backward",
@@ -38,4 +40,5 @@ __all__ = [
     "batchnorm_backward", "batchnorm_backward_staged", "batchnorm_forward", "layernorm_backward",
     "layernorm_forward", "spatial_batchnorm_backward", "spatial_batchnorm_forward",
     "spatial_groupnorm_backward", "spatial_groupnorm_forward",
+    "dropout_forward", "dropout_backward", "dropconnect_forward", "dropconnect_backward",
 ]
