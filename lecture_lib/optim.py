@@ -38,9 +38,11 @@ def _nonnegative(value, name: str) -> float:
 class Optimizer:
     """Shared plumbing: argument checks, per-position state, and the step loop."""
 
-    def __init__(self, lr: float):
+    def __init__(self, lr: float, **hyperparameters):
         self.lr = lr
         self.state: dict[int, dict] = {}
+        for name, value in hyperparameters.items():       # each one a non-negative number
+            setattr(self, name, _nonnegative(value, name))
 
     @property
     def lr(self) -> float:
@@ -92,10 +94,7 @@ class SGD(Optimizer):
 
     def __init__(self, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
                  weight_decay: float = 0, nesterov: bool = False):
-        super().__init__(lr)
-        self.momentum = _nonnegative(momentum, "momentum")
-        self.dampening = _nonnegative(dampening, "dampening")
-        self.weight_decay = _nonnegative(weight_decay, "weight_decay")
+        super().__init__(lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay)
         nesterov = check_bool(nesterov, "nesterov")
         if nesterov and (self.momentum <= 0 or self.dampening != 0):
             raise ValueError(f"nesterov=True needs momentum > 0 and dampening = 0; got "
@@ -122,11 +121,8 @@ class Adagrad(Optimizer):
 
     def __init__(self, lr: float = 1e-2, lr_decay: float = 0, weight_decay: float = 0,
                  initial_accumulator_value: float = 0, eps: float = 1e-10):
-        super().__init__(lr)
-        self.lr_decay = _nonnegative(lr_decay, "lr_decay")
-        self.weight_decay = _nonnegative(weight_decay, "weight_decay")
-        self.initial_accumulator_value = _nonnegative(initial_accumulator_value, "initial_accumulator_value")
-        self.eps = _nonnegative(eps, "eps")
+        super().__init__(lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                         initial_accumulator_value=initial_accumulator_value, eps=eps)
 
     def _update(self, p, g, state):
         if "sum" not in state:
@@ -147,11 +143,8 @@ class RMSprop(Optimizer):
 
     def __init__(self, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0, momentum: float = 0, centered: bool = False):
-        super().__init__(lr)
+        super().__init__(lr, eps=eps, weight_decay=weight_decay, momentum=momentum)
         self.alpha = check_scalar(alpha, "alpha", min=0.0, max=1.0)
-        self.eps = _nonnegative(eps, "eps")
-        self.weight_decay = _nonnegative(weight_decay, "weight_decay")
-        self.momentum = _nonnegative(momentum, "momentum")
         self.centered = check_bool(centered, "centered")
 
     def _update(self, p, g, state):
@@ -192,15 +185,13 @@ class Adam(Optimizer):
 
     def __init__(self, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0, amsgrad: bool = False):
-        super().__init__(lr)
+        super().__init__(lr, eps=eps, weight_decay=weight_decay)
         if not isinstance(betas, (tuple, list)):
             raise TypeError(f"betas={betas!r} is not valid; expected a pair (beta1, beta2)")
         if len(betas) != 2:
             raise ValueError(f"betas={betas!r} is not valid; expected a pair (beta1, beta2)")
         self.betas = tuple(check_scalar(b, f"betas[{i}]", min=0.0, max=1.0, max_inclusive=False)
                            for i, b in enumerate(betas))
-        self.eps = _nonnegative(eps, "eps")
-        self.weight_decay = _nonnegative(weight_decay, "weight_decay")
         self.amsgrad = check_bool(amsgrad, "amsgrad")
 
     def _update(self, p, g, state):
