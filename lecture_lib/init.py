@@ -264,7 +264,8 @@ def activation_statistics(init: str, activation: str, X, weights: Sequence, *, r
     hist_rows = check_positive_int(hist_rows, "hist_rows")
     grad_rows = check_positive_int(grad_rows, "grad_rows")
     rng = as_rng(rng)
-    edges = default_bins(activation) if bin_edges is None else check_array(bin_edges, "bin_edges", ndim=1)
+    edges = default_bins(activation) if bin_edges is None else \
+        check_array(bin_edges, "bin_edges", ndim=1, kind="real").astype(np.float64)
     if len(edges) < 2 or edges[1] <= edges[0] or not np.allclose(np.diff(edges), edges[1] - edges[0]):
         raise ValueError(f"bin_edges={edges!r} is not valid; expected increasing, evenly spaced edges")
     # One BLAS thread: on a shared 2-core machine, threads waiting for each other cost more

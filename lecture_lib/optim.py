@@ -226,6 +226,10 @@ def bfgs_update(H_inv: np.ndarray, s: np.ndarray, y: np.ndarray) -> np.ndarray:
     ``y``: ``H <- (I - r s y^T) H (I - r y s^T) + r s s^T`` with ``r = 1 / (y^T s)``.
     Skipped (H returned unchanged) when ``y^T s <= 0`` (no curvature information).
     Memory O(n^2): this is what L-BFGS avoids."""
+    s, y = check_array(s, "s", ndim=1, finite=True), check_array(y, "y", ndim=1, finite=True)
+    H_inv = check_array(H_inv, "H_inv", shape=(len(s), len(s)))
+    if y.shape != s.shape:
+        raise ValueError(f"s has shape {s.shape} but y has shape {y.shape}; expected equal shapes")
     ys = float(y @ s)
     if ys <= 1e-12:
         return H_inv
@@ -238,6 +242,9 @@ def bfgs_update(H_inv: np.ndarray, s: np.ndarray, y: np.ndarray) -> np.ndarray:
 def lbfgs_direction(grad: np.ndarray, s_list, y_list) -> np.ndarray:
     """The L-BFGS search direction ``-H grad`` by the two-loop recursion over the last m pairs
     (oldest first in the lists), with the initial scaling ``gamma = s^T y / y^T y``. O(m n)."""
+    grad = check_array(grad, "grad", ndim=1, finite=True)
+    if len(s_list) != len(y_list):
+        raise ValueError(f"s_list has {len(s_list)} vectors but y_list has {len(y_list)}; expected pairs")
     q = grad.astype(np.float64, copy=True)
     alphas = []
     for s, y in zip(reversed(s_list), reversed(y_list), strict=True):  # newest to oldest

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 
-from ._checks import check_positive, check_positive_int
+from ._checks import check_bool, check_positive, check_positive_int
 from .config import single_thread
 
 TIMING_MARGIN = 3.0
@@ -23,6 +23,7 @@ def best_seconds(fn, *args, repeats: int = 7, number: int = 1, warmup: bool = Tr
         raise TypeError(f"fn={fn!r} is not valid; expected a function to time")
     repeats = check_positive_int(repeats, "repeats", max=100_000)
     number = check_positive_int(number, "number", max=10_000_000)
+    warmup = check_bool(warmup, "warmup")
     best = float("inf")
     with single_thread():
         if warmup:
