@@ -26,6 +26,8 @@ __all__ = ["Landscape", "taco", "saddle", "rosenbrock", "sharp_wide", "LANDSCAPE
 
 
 def _points(p) -> np.ndarray:
+    if type(p) is np.ndarray and p.dtype == np.float64 and p.shape[-1:] == (2,):
+        return p                                       # the usual case, checked cheaply: every step
     p = check_array(p, "p", kind="real").astype(np.float64, copy=False)
     if p.shape[-1:] != (2,):
         raise ValueError(f"p has shape {p.shape}; expected a last axis of length 2 (x, y)")

@@ -75,6 +75,9 @@ def _check_lists(params, grads):
         raise ValueError(f"params has {len(params)} arrays but grads has {len(grads)}; "
                          "expected one gradient per parameter")
     for i, (p, g) in enumerate(zip(params, grads, strict=True)):
+        if (type(p) is np.ndarray and type(g) is np.ndarray and p.dtype.kind == "f" and g.dtype.kind == "f"
+                and g.shape == p.shape):
+            continue                                   # the usual case, checked cheaply: every step
         if not isinstance(p, np.ndarray):
             raise TypeError(f"params[{i}] of type {type(p).__name__} is not valid; expected a float "
                             "NumPy array (updated in place)")
