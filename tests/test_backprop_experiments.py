@@ -90,3 +90,10 @@ def test_relu_kink_breaks_the_check_only_near_zero():
 
 def test_gradient_check_bands():
     assert [E.gradient_check_band(e) for e in (1e-9, 1e-6, 1e-2)] == ["agree", "suspect", "wrong"]
+
+
+def test_a_tiny_gradient_left_by_saturation_agrees_to_rounding():
+    saturated = [("pow3", 2, 1), ("pow3", 2, 1), ("mul", 2, 4), ("div", 4, 0), ("tanh", 2, 0), ("sigmoid", 6, 6),
+                 ("pow3", 3, 2), ("sigmoid", 7, 5), ("relu", 10, 0), ("tanh", 5, 4)]
+    xs = [-0.43215985, -0.12079664, 1.82492706]    # the gradient is 2e-8 and both libraries round it
+    assert E.gradients_agree(E.engine_vs_torch(saturated, xs))
