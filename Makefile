@@ -32,14 +32,16 @@ test-browser: $(STAMP)
 	  $(BIN)/python -m pytest -q -p no:nbval tests/browser
 
 # Classroom mode: one notebook in Voila on loopback, code hidden, widgets live (NB=04_optimizers).
-# Port 8866 unless PORT is given; a fresh token each time, printed in the URL to open.
+# Port 8866 unless PORT is given; a fresh token each time, printed in the URL to open. Voila runs
+# through lecture_lib.present: only local Host names, no cross-origin request even with the token.
 present: $(STAMP)
 	@test -f notebooks/$(NB).ipynb || { echo "notebooks/$(NB).ipynb does not exist; choose NB among:"; \
 	  ls notebooks | sed -n 's/\.ipynb$$//p'; exit 1; }
 	@port=$(if $(filter command line environment,$(origin PORT)),$(PORT),8866); \
 	  token=$$($(BIN)/python -c "import secrets; print(secrets.token_hex(16))"); \
 	  echo "Presenting notebooks/$(NB).ipynb, code hidden. Open http://127.0.0.1:$$port/?token=$$token (Ctrl+C stops)"; \
-	  LECTURE_STYLE=$${LECTURE_STYLE:-presentation} exec $(BIN)/voila --no-browser --Voila.ip=127.0.0.1 --port=$$port --Voila.port_retries=0 \
+	  LECTURE_STYLE=$${LECTURE_STYLE:-presentation} exec $(BIN)/python -m lecture_lib.present --no-browser \
+	    --Voila.ip=127.0.0.1 --port=$$port --Voila.port_retries=0 \
 	    --strip_sources=True --token=$$token notebooks/$(NB).ipynb
 
 # Static site: every notebook executed (LECTURE_PROFILE=full by default, fast for a quick check).

@@ -103,7 +103,7 @@ def check_choice(value, name: str, options: Iterable):
     options = tuple(options)
     try:
         known = value in options
-    except TypeError:  # unhashable or incomparable
+    except (TypeError, ValueError):  # unhashable, incomparable, or an array (ambiguous truth)
         known = False
     if not known:
         if not isinstance(value, (str, numbers.Number)) and all(isinstance(o, str) for o in options):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._checks import check_int, check_scalar
 from .config import check_seed
 
 
@@ -159,23 +160,33 @@ def cifar10_dir(root=None) -> Path | None:
     return root
 
 
+def _cifar10_hint() -> str:
+    return (f"pass the folder that holds data_batch_1.bin ... test_batch.bin (from cifar-10-binary.tar.gz), "
+            f"or set {CIFAR10_ENV} to it")
+
+
 def load_cifar10(root=None, *, records_per_file: int | None = 10000):
     """CIFAR-10 from a local folder in the binary format (never pickle). Returns
-    ``(X_train, y_train, X_test, y_test)`` with images uint8 (N, 3, 32, 32)."""
+    ``(X_train, y_train, X_test, y_test)`` with images uint8 (N, 3, 32, 32).
+
+    Every error is a :class:`DatasetError` that names the folder and ``LECTURE_CIFAR10_DIR``."""
     folder = cifar10_dir(root)
     if folder is None:
         raise DatasetError(
             f"no CIFAR-10 folder given: pass root=... or set {CIFAR10_ENV} to the folder that holds "
             "data_batch_1.bin ... test_batch.bin (from cifar-10-binary.tar.gz)")
     if not folder.is_dir():
-        raise DatasetError(f"CIFAR-10 folder {str(folder)!r} does not exist")
+        raise DatasetError(f"CIFAR-10 folder {str(folder)!r} does not exist; {_cifar10_hint()}")
     missing = [f for f in (*CIFAR10_TRAIN_FILES, CIFAR10_TEST_FILE) if not (folder / f).is_file()]
     if missing:
-        raise DatasetError(f"CIFAR-10 folder {str(folder)!r} lacks {', '.join(missing)}")
-    parts = [read_cifar10_batch(folder / f, records=records_per_file) for f in CIFAR10_TRAIN_FILES]
+        raise DatasetError(f"CIFAR-10 folder {str(folder)!r} lacks {', '.join(missing)}; {_cifar10_hint()}")
+    try:
+        parts = [read_cifar10_batch(folder / f, records=records_per_file) for f in CIFAR10_TRAIN_FILES]
+        X_test, y_test = read_cifar10_batch(folder / CIFAR10_TEST_FILE, records=records_per_file)
+    except DatasetError as err:
+        raise DatasetError(f"CIFAR-10 folder {str(folder)!r} is corrupt: {err}; {_cifar10_hint()}") from None
     X_train = np.concatenate([p[0] for p in parts])
     y_train = np.concatenate([p[1] for p in parts])
-    X_test, y_test = read_cifar10_batch(folder / CIFAR10_TEST_FILE, records=records_per_file)
     return X_train, y_train, X_test, y_test
 
 
@@ -187,6 +198,59 @@ def cifar10_or_digits(root=None):
     except DatasetError as err:
         print(f"CIFAR-10 not used ({err}); falling back to scikit-learn's digits.")
         return "digits", digits()
+
+
+# --------------------------------------------------------------------------- synthetic CIFAR-10
+SYNTHETIC_BLOCK = 1000  # synthetic images are made in blocks of this many (100 per class)
+
+
+def synthetic_cifar10(n_train: int = 50000, n_test: int = 10000, *, seed: int = 0, noise: float = 0.35):
+    """A CIFAR-shaped, learnable stand-in for CIFAR-10, made in code: ``(X_train, y_train, X_test,
+    y_test)`` exactly as :func:`load_cifar10` returns them (uint8 images (N, 3, 32, 32), int64
+    labels 0..9, each class 100 times in every block of 1000 images).
+
+    Each class is a striped texture with its own orientation, stripe frequency and colour; every
+    image shows its class's texture at a random phase (so the stripes move across the image),
+    random contrast and brightness, over a second, random-orientation texture and pixel noise
+    of std ``noise`` (relative to the texture's amplitude). The class patterns depend on ``seed``
+    only; the training and test images come from separate streams, and the first ``n`` images
+    are the same for any larger count (like taking the first ``n`` of CIFAR-10)."""
+    n_train = check_int(n_train, "n_train", min=1, max=1_000_000)
+    n_test = check_int(n_test, "n_test", min=1, max=1_000_000)
+    noise = check_scalar(noise, "noise", min=0.0)
+    patterns, train_seeds, test_seeds = np.random.SeedSequence(check_seed(seed)).spawn(3)
+    patterns = np.random.default_rng(patterns)
+    n_classes = len(CIFAR10_CLASSES)
+    angles = (np.arange(n_classes) + patterns.uniform(0.2, 0.8, n_classes)) * np.pi / n_classes
+    frequencies = patterns.permutation(np.linspace(1.5, 4.0, n_classes)) * 2 * np.pi / 32
+    colours = patterns.uniform(0.25, 1.0, (n_classes, 3))
+    grid = np.arange(32, dtype=np.float32)
+
+    def stripes(angle, frequency, phase):
+        along = np.cos(angle)[:, None, None] * grid[None, :, None] + np.sin(angle)[:, None, None] * grid[None, None, :]
+        return np.sin((frequency[:, None, None] * along + phase[:, None, None]).astype(np.float32))
+
+    def block(seed_seq):  # SYNTHETIC_BLOCK images, each class a tenth of them
+        rng, m = np.random.default_rng(seed_seq), SYNTHETIC_BLOCK
+        y = rng.permutation(np.arange(m) % n_classes)
+        texture = stripes(angles[y], frequencies[y], rng.uniform(0, 2 * np.pi, m))
+        clutter = stripes(rng.uniform(0, np.pi, m), rng.uniform(1.0, 4.5, m) * 2 * np.pi / 32,
+                          rng.uniform(0, 2 * np.pi, m))
+        contrast = rng.uniform(0.5, 1.0, m).astype(np.float32)[:, None, None, None]
+        clutter_colour = 0.5 * rng.uniform(0.2, 1.0, (m, 3)).astype(np.float32)
+        picture = contrast * colours[y].astype(np.float32)[:, :, None, None] * texture[:, None]
+        picture += clutter_colour[:, :, None, None] * clutter[:, None]
+        picture += np.float32(noise) * rng.standard_normal((m, 3, 32, 32), dtype=np.float32)
+        picture += rng.uniform(-0.3, 0.3, m).astype(np.float32)[:, None, None, None]
+        return np.clip(128 + 60 * picture, 0, 255).astype(np.uint8), y.astype(np.int64)
+
+    def make(n, seeds):  # whole blocks, then cut: the first n images do not depend on n
+        parts = [block(s) for s in seeds.spawn(-(-n // SYNTHETIC_BLOCK))]
+        return np.concatenate([p[0] for p in parts])[:n], np.concatenate([p[1] for p in parts])[:n]
+
+    X_train, y_train = make(n_train, train_seeds)
+    X_test, y_test = make(n_test, test_seeds)
+    return X_train, y_train, X_test, y_test
 
 
 # --------------------------------------------------------------------------- text

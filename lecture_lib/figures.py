@@ -97,4 +97,7 @@ def main(argv=None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # Run as a script this file is ``__main__``; the plots modules register into lecture_lib.figures.
+    from lecture_lib.figures import main as _main
+
+    _main()

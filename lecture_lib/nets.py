@@ -191,6 +191,31 @@ class MLP:
                        grad_W=tuple(grads[n] for n in self.weight_names))
         return loss, grads, record
 
+    def recalibrate(self, X, *, batch_size: int, rng) -> None:
+        """Replace batch norm's running statistics by their plain average over one pass of
+        train-mode batches of ``X`` (in an order drawn from ``rng``); no parameter changes. The
+        gate's own update does it: with momentum k / (k + 1) at batch k = 0, 1, ..., the running
+        value is the mean of the batches so far. The fix for running averages that lag behind the
+        weights (a high momentum, few steps)."""
+        if self.norm != "batchnorm":
+            raise ValueError(f"norm={self.norm!r} has no running statistics; recalibrate needs "
+                             "norm='batchnorm'")
+        X = check_array(X, "X", shape=(None, self.sizes[0]), finite=True, nonempty=True)
+        batch_size = check_positive_int(batch_size, "batch_size")
+        order = as_rng(rng).permutation(len(X))
+        saved = [param.get("momentum") for param in self.norm_params]
+        try:
+            for k, start in enumerate(range(0, len(X), batch_size)):
+                for param in self.norm_params:
+                    param["momentum"] = k / (k + 1)
+                self.forward(X[order[start:start + batch_size]], mode="train")
+        finally:
+            for param, momentum in zip(self.norm_params, saved, strict=True):
+                if momentum is None:
+                    del param["momentum"]
+                else:
+                    param["momentum"] = momentum
+
     def scores(self, X) -> np.ndarray:
         """Test-mode class scores (running statistics, no dropout)."""
         return self.forward(X, mode="test")[0]
@@ -267,10 +292,13 @@ class TrainResult:
 
 
 def train(net: MLP, X, y, *, optimizer, epochs: int, batch_size: int, rng, X_val=None, y_val=None,
-          reg: float = 0.0, max_loss: float = 1e6) -> TrainResult:
+          reg: float = 0.0, max_loss: float = 1e6, on_step: Callable[[int], None] | None = None) -> TrainResult:
     """Mini-batch training of ``net`` with a :mod:`lecture_lib.optim` optimizer (its ``step`` updates
     the parameters in place). Each epoch visits the examples in an order drawn from ``rng``. A step
-    whose loss is NaN, infinite or above ``max_loss`` stops the run (``diverged_at``)."""
+    whose loss is NaN, infinite or above ``max_loss`` stops the run (``diverged_at``).
+
+    ``on_step(t)``, when given, is called after the t-th optimizer step (t = 1, 2, ...): it may read
+    ``net.params`` (to average the weights) or set ``optimizer.lr`` (a per-step schedule)."""
     epochs = check_positive_int(epochs, "epochs")
     batch_size = check_positive_int(batch_size, "batch_size")
     max_loss = check_positive(max_loss, "max_loss")
@@ -281,6 +309,8 @@ def train(net: MLP, X, y, *, optimizer, epochs: int, batch_size: int, rng, X_val
         raise ValueError("X_val and y_val go together; expected both or neither")
     if not hasattr(optimizer, "step"):
         raise TypeError(f"optimizer={optimizer!r} is not valid; expected a lecture_lib.optim optimizer")
+    if on_step is not None and not callable(on_step):
+        raise TypeError(f"on_step={on_step!r} is not valid; expected a function of the step number")
     names = list(net.params)
     result = TrainResult()
     with np.errstate(over="ignore", invalid="ignore"):
@@ -295,6 +325,8 @@ def train(net: MLP, X, y, *, optimizer, epochs: int, batch_size: int, rng, X_val
                     result.diverged_at = epoch
                     return result
                 optimizer.step([net.params[n] for n in names], [grads[n] for n in names])
+                if on_step is not None:
+                    on_step(len(result.step_loss))
                 total += loss * len(idx)
             result.train_loss.append(total / len(X))
             result.train_acc.append(net.accuracy(X, y))

@@ -10,6 +10,11 @@ state when it was displayed (its output carries an ``image/png`` next to the wid
 page keeps the PNG). Links between notebooks point to their pages. Nothing on the pages loads a
 widget library; only MathJax, if the reader is online, typesets formulas.
 
+What code printed is not trusted: HTML and Markdown outputs (an exercise's feedback quotes the
+student's exception, a table may come from data) are sanitized with ``bleach`` before they reach
+a page: no script, no event-handler attribute (``onerror``...), no ``javascript:`` link. File names
+are escaped wherever they land in the index.
+
 Jupyter (nbclient, nbconvert) is imported only when a site is built: lecture_lib stays importable
 without it.
 """
@@ -24,6 +29,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote, urlsplit
 
 from .config import PROFILES
 
@@ -46,16 +52,79 @@ class Page:
 
 
 def notebooks(names=None, folder: Path = NOTEBOOK_DIR) -> list[Path]:
-    """The notebooks to build, in course order: all of ``folder``, or those named in ``names``."""
+    """The notebooks to build, in course order: all of ``folder``, or those named in ``names``
+    (each once, however often it is named)."""
     found = {p.stem: p for p in sorted(Path(folder).glob("[0-9][0-9]_*.ipynb"))}
     if names is None:
         return list(found.values())
     names = [names] if isinstance(names, str) else list(names)
+    for n in names:
+        if not isinstance(n, str):
+            raise TypeError(f"notebooks={names!r} holds {n!r}; expected names such as '00_start_here'")
     unknown = [n for n in names if n not in found]
     if unknown or not names:
         raise ValueError(f"notebooks={names!r}: {unknown or 'none given'} not found; expected "
                          f"names among {sorted(found)}")
-    return [found[n] for n in sorted(names)]
+    return [found[n] for n in sorted(set(names))]
+
+
+# -- outputs are sanitized: tags and attributes a notebook's output may keep ----------------------
+SAFE_TAGS = frozenset("""a abbr b blockquote br caption cite code col colgroup dd del details div dl dt em
+    figcaption figure h1 h2 h3 h4 h5 h6 hr i img ins kbd li mark ol p pre q s samp small span strong sub
+    summary sup table tbody td tfoot th thead tr u ul""".split())
+_SAFE_ATTRIBUTES = frozenset("class id title style align colspan rowspan width height alt lang dir start".split())
+_SCRIPTS = re.compile(r"<(script|style|template)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+
+
+def _safe_url(value: str, *, image: bool) -> bool:
+    """http(s), mailto, relative links and fragments; for an image also an embedded PNG/JPEG/GIF."""
+    scheme = urlsplit(value.strip()).scheme.lower()
+    if image and value.strip().lower().startswith(("data:image/png", "data:image/jpeg", "data:image/gif")):
+        return True
+    return scheme in ("", "http", "https") or (scheme == "mailto" and not image)
+
+
+def _allowed_attribute(tag: str, name: str, value: str) -> bool:
+    if name in _SAFE_ATTRIBUTES:
+        return True
+    if tag == "a" and name == "href":
+        return _safe_url(value, image=False)
+    if tag == "img" and name == "src":
+        return _safe_url(value, image=True)
+    return False
+
+
+def sanitize_html(text: str) -> str:
+    """``text`` (HTML) with only :data:`SAFE_TAGS`, no event handlers, no scripts or style sheets
+    (dropped with their content), no ``javascript:`` or ``data:`` links (images may embed
+    PNG/JPEG/GIF), and inline styles reduced to harmless CSS properties."""
+    import bleach
+    from bleach.css_sanitizer import CSSSanitizer
+
+    return bleach.clean(_SCRIPTS.sub("", text), tags=SAFE_TAGS, attributes=_allowed_attribute,
+                        protocols=["http", "https", "mailto", "data"], strip=True, strip_comments=True,
+                        css_sanitizer=CSSSanitizer())
+
+
+def sanitize_outputs(nb) -> int:
+    """Sanitize every HTML and Markdown output: Markdown is rendered to HTML first (as the page
+    would render it), then kept as HTML. Returns how many outputs changed."""
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+    changed = 0
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            markdown = data.pop("text/markdown", None)
+            if "text/html" in data:  # the page would show the HTML of an output that has both
+                raw = "".join(data["text/html"]) if isinstance(data["text/html"], list) else data["text/html"]
+                data["text/html"] = sanitize_html(raw)
+                changed += data["text/html"] != raw or markdown is not None
+            elif markdown is not None:
+                markdown = "".join(markdown) if isinstance(markdown, list) else markdown
+                data["text/html"] = sanitize_html(markdown2html_mistune(markdown))
+                changed += 1
+    return changed
 
 
 def prefer_static(nb) -> int:
@@ -109,6 +178,7 @@ def render(nb, name: str, title: str, path: Path) -> str:
     from nbconvert import HTMLExporter
 
     prefer_static(nb)
+    sanitize_outputs(nb)
     exporter = HTMLExporter(template_name="lab", embed_images=True)
     body, _ = exporter.from_notebook_node(
         nb, resources={"metadata": {"name": f"{name[:2]} · {title}", "path": str(path.parent)}})
@@ -122,7 +192,7 @@ def index_page(pages: list[Page], profile: str) -> str:
     from . import __version__
 
     rows = "\n".join(
-        f'<tr><td><a href="{p.path.name}">{html.escape(p.name)}</a></td>'
+        f'<tr><td><a href="{html.escape(quote(p.path.name))}">{html.escape(p.name)}</a></td>'
         f"<td>{html.escape(p.title)}</td><td>{html.escape(p.covers)}</td>"
         f"<td style='text-align:right'>{p.seconds:.0f} s</td></tr>" for p in pages)
     return f"""<!DOCTYPE html>
@@ -158,13 +228,21 @@ def build_site(out="site", profile: str = "full", names=None, *, folder: Path = 
     Stops at the first notebook that fails, naming it."""
     if profile not in PROFILES:
         raise ValueError(f"profile={profile!r} is not a profile; expected one of {PROFILES}")
-    if not isinstance(timeout, int) or timeout <= 0:
+    if isinstance(timeout, bool) or not isinstance(timeout, int) or timeout <= 0:
         raise ValueError(f"timeout={timeout!r} must be a positive number of seconds")
+    if not isinstance(out, (str, os.PathLike)):
+        raise TypeError(f"out={out!r} is not valid; expected a folder path")
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"out={str(out)!r} is a file; expected a folder (created if missing)")
     paths = notebooks(names, folder)
     if not paths:
         raise ValueError(f"no notebook (NN_topic.ipynb) in {folder}")
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ValueError(f"out={str(out)!r} cannot be created ({err.strerror or err}); expected a "
+                         "folder path you can write to") from None
     pages = []
     for path in paths:
         start = time.perf_counter()
@@ -195,7 +273,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         build_site(args.out, args.profile, args.notebooks or None, timeout=args.timeout)
-    except (ValueError, RuntimeError) as err:
+    except (ValueError, TypeError, RuntimeError, OSError) as err:
         print(f"make site: {err}", file=sys.stderr)
         return 1
     return 0

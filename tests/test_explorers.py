@@ -105,3 +105,110 @@ def test_rerunning_a_cell_closes_the_previous_explorer():
     assert not second._closed and second.widget.comm is not None
     assert plt.get_fignums() == figures_before
     second.close()
+
+
+# -- the arrows of the loss landscape follow the landscape ------------------------------------------
+@pytest.mark.parametrize("landscape", ["saddle", "rosenbrock", "sharp_wide"])
+def test_arrows_sit_on_the_new_landscape_after_a_switch(landscape):
+    from lecture_lib import landscapes as L
+
+    ex = EXPLORERS["loss_landscape_explorer"]()
+    ex.controls["landscape"].value = landscape
+    assert ex.last_error is None
+    land = L.make(landscape)
+    n = ex.controls["arrows"].value
+    x0, x1, y0, y1 = land.extent
+    X, Y = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y0, y1, n))
+    assert np.allclose(ex.quiver.get_offsets(), np.c_[X.ravel(), Y.ravel()])
+    G = -land.exact_grad(np.stack([X, Y], axis=-1))
+    G = G / max(float(np.linalg.norm(G, axis=-1).max()), 1e-12)
+    assert np.allclose(ex.quiver.U, G[..., 0].ravel()) and np.allclose(ex.quiver.V, G[..., 1].ravel())
+    ex.close()
+
+
+# -- values no drawing can use ------------------------------------------------------------------------
+def _controls_of_kind(*kinds):
+    found = []
+    for name in sorted(EXPLORERS):
+        ex = EXPLORERS[name]()
+        found += [(name, c) for c, w in ex.controls.items() if isinstance(w, kinds)]
+        ex.close()
+    return found
+
+
+FLOAT_CONTROLS = _controls_of_kind(W.FloatSlider, W.FloatLogSlider)
+INT_CONTROLS = _controls_of_kind(W.IntSlider)
+
+
+def test_the_sliders_that_drew_nan_are_covered():
+    for pair in [("gate_explorer", "x"), ("gate_explorer", "y"), ("gate_explorer", "z"),
+                 ("gradient_descent_1d_explorer", "x0"), ("optimizer_paths_explorer", "x0"),
+                 ("optimizer_paths_explorer", "y0"), ("saturation_explorer", "bias")]:
+        assert pair in FLOAT_CONTROLS
+    assert ("gradient_descent_1d_explorer", "steps") in INT_CONTROLS
+
+
+@pytest.mark.parametrize("name", sorted({n for n, _ in FLOAT_CONTROLS}))
+def test_nan_on_a_control_is_an_error_shown_in_the_widget(name):
+    ex = EXPLORERS[name]()
+    for control in [c for n, c in FLOAT_CONTROLS if n == name]:
+        before, png = ex.pixels(), ex.png
+        good = ex.controls[control].value
+        ex.controls[control].value = float("nan")
+        assert isinstance(ex.last_error, ValueError), f"{name}.{control}=nan drew without an error"
+        assert f"{control}=nan is not a number" in str(ex.last_error)
+        assert f"{control}=nan" in ex._error.value and ex._error.layout.display != "none"
+        assert ex.png == png and np.array_equal(ex.pixels(), before), "the picture keeps its last good state"
+        ex.controls[control].value = good
+        assert ex.last_error is None and ex._error.layout.display == "none"
+        with pytest.raises(ValueError, match=f"{control}=nan"):
+            EXPLORERS[name](**{control: float("nan")})
+        with pytest.raises(TypeError, match=f"{control}=True"):
+            ex.controls[control].value = True
+    ex.close()
+
+
+@pytest.mark.parametrize("name, control", INT_CONTROLS, ids=[f"{n}.{c}" for n, c in INT_CONTROLS])
+def test_an_integer_control_refuses_what_is_not_an_integer(name, control):
+    ex = EXPLORERS[name]()
+    value = ex.controls[control].value
+    for bad in (3.5, True, np.bool_(False), "3"):
+        with pytest.raises(TypeError, match=f"{control}={bad!r}"):
+            EXPLORERS[name](**{control: bad})
+        with pytest.raises(TypeError, match=f"{control}={bad!r} is not valid; expected an integer"):
+            ex.controls[control].value = bad
+        assert ex.controls[control].value == value and ex.last_error is None
+    ex.close()
+
+
+def test_numpy_scalars_are_numbers_for_the_controls():
+    ex = EXPLORERS["gradient_descent_1d_explorer"](steps=np.int64(7), lr=np.float32(0.5), x0=np.float64(1.0))
+    assert ex.controls["steps"].value == 7 and ex.last_error is None
+    ex.controls["steps"].value = np.int32(9)
+    assert ex.controls["steps"].value == 9 and ex.last_error is None
+    ex.close()
+    stats = EXPLORERS["activation_stats_explorer"](width=np.int64(64))
+    assert stats.controls["width"].value == 64
+    stats.close()
+    with pytest.raises(ValueError, match="width=True"):
+        EXPLORERS["activation_stats_explorer"](width=True)
+
+
+# -- the background cache: going back to a state draws what a full redraw draws ------------------------
+@pytest.mark.parametrize("name, control, values", [
+    ("loss_landscape_explorer", "landscape", ["rosenbrock", "saddle", "taco"]),
+    ("optimizer_paths_explorer", "landscape", ["sharp_wide", "taco"]),
+    ("optimizer_paths_explorer", "race_sgd", [False, True]),
+    ("gate_explorer", "graph", ["max(x, y)·z", "(x + y)·z"]),
+])
+def test_a_state_seen_before_is_drawn_exactly_as_a_full_redraw(name, control, values):
+    ex = EXPLORERS[name]()
+    first = ex.pixels()
+    for value in values:
+        ex.controls[control].value = value
+    assert ex.last_error is None
+    assert np.array_equal(ex.pixels(), first)
+    ex.invalidate()  # no key: the whole figure is drawn again
+    ex.update()
+    assert np.array_equal(ex.pixels(), first)
+    ex.close()

@@ -133,3 +133,135 @@ def test_cache_bad_input(tmp_path, monkeypatch):
         cache.cached("x", {}, lambda: {"v": np.array([object()])})
     with pytest.raises(TypeError, match="must be a dict"):
         cache.cached("y", {}, lambda: [1, 2])
+
+
+# ------------------------------------------------------------------ divergence and bad data
+def test_a_loss_that_explodes_stops_the_run():
+    """lr=1e4 sends the loss to about 1e12 at chance accuracy without ever making it infinite."""
+    s = small_digits(n=200)
+    with pytest.raises(TrainingDiverged, match=r"loss exploded to .* at epoch 1, step \d+ \(lr=10000\)"):
+        fit(mlp(), s.X_train, s.y_train, s.X_val, s.y_val, epochs=2, lr=1e4, progress=False, device="cpu")
+
+
+def test_weights_made_infinite_by_the_last_step_stop_the_run():
+    s = small_digits(n=100)
+
+    def huge(out, y, **kwargs):  # finite loss, gradients of order 1e29: one SGD step overflows
+        return torch.nn.functional.cross_entropy(out, y, **kwargs) * 1e30
+
+    with pytest.raises(TrainingDiverged, match=r"weights became NaN or infinite .* at epoch 1, step 1 \(lr=1e\+10\)"):
+        fit(mlp(), s.X_train, s.y_train, s.X_val, s.y_val, epochs=1, lr=1e10, batch_size=100,
+            loss_fn=huge, progress=False, device="cpu")
+
+
+def test_a_sound_run_at_a_high_learning_rate_is_not_called_diverged():
+    s = small_digits(n=512)
+    hist = fit(mlp(), s.X_train, s.y_train, epochs=1, lr=2.0, batch_size=64, progress=False, device="cpu")
+    assert np.isfinite(hist.train_loss[0])
+
+
+@pytest.mark.parametrize("which", ["X_train", "X_val"])
+def test_nan_in_the_inputs_is_named_before_training(which):
+    s = small_digits(n=100)
+    X_train, X_val = s.X_train.copy(), s.X_val.copy()
+    (X_train if which == "X_train" else X_val)[3, 5] = np.nan
+    with pytest.raises(ValueError, match=rf"{which} holds NaN or infinity \(first at index \(3, 5\)\)"):
+        fit(mlp(), X_train, s.y_train, X_val, s.y_val, epochs=1, progress=False, device="cpu")
+    X_t = torch.as_tensor(X_train)
+    X_t[0, 1] = float("inf")
+    with pytest.raises(ValueError, match=r"X_train holds NaN or infinity \(first at index \(0, 1\)\)"):
+        fit(mlp(), X_t, s.y_train, epochs=1, progress=False, device="cpu")
+
+
+def _bad_data(s):
+    X, y = s.X_train[:50], s.y_train[:50]
+    y_high, y_neg = y.copy(), y.copy()
+    y_high[7], y_neg[2] = 10, -1
+    return {
+        "features": ((X[:, :63], y), ValueError, r"X_train has shape \(50, 63\), which the model cannot take"),
+        "label too high": ((X, y_high), ValueError,
+                           r"y_train holds 10 \(at index 7\) but the model outputs 10 classes"),
+        "negative label": ((X, y_neg), ValueError, r"y_train holds -1 \(at index 2\)"),
+        "float labels": ((X, y.astype(np.float32)), TypeError, r"y_train has dtype float32"),
+        "float label tensor": ((X, torch.as_tensor(y, dtype=torch.float32)), TypeError,
+                               "y_train has dtype torch.float32"),
+        "labels 2-D": ((X, y[:, None]), ValueError, r"y_train has shape \(50, 1\)"),
+        "empty": ((X[:0], y[:0]), ValueError, "X_train is empty"),
+        "1-D inputs": ((X[:, 0], y), ValueError, r"X_train has shape \(50,\)"),
+        "complex inputs": ((X.astype(np.complex64), y), TypeError, "X_train has dtype complex64"),
+        "text": (("pixels", y), TypeError, "X_train="),
+        "no labels": ((X, None), ValueError, "y_train=None"),
+    }
+
+
+@pytest.mark.parametrize("case", sorted(_bad_data(small_digits(n=60))))
+def test_bad_data_is_named(case):
+    (X, y), kind, message = _bad_data(small_digits(n=60))[case]
+    with pytest.raises(kind, match=message):
+        fit(mlp(), X, y, epochs=1, progress=False, device="cpu")
+
+
+@pytest.mark.parametrize("kwargs, kind, message", [
+    (dict(batch_size=-3), ValueError, "batch_size=-3"), (dict(batch_size=2.5), TypeError, "batch_size=2.5"),
+    (dict(epochs=True), TypeError, "epochs=True"), (dict(lr=True), TypeError, "lr=True"),
+    (dict(batch_size=True), TypeError, "batch_size=True"), (dict(progress=1), TypeError, "progress=1"),
+    (dict(lr="0.1"), TypeError, "lr='0.1'"), (dict(seed=-1), ValueError, "seed=-1"),
+    (dict(patience=0), ValueError, "patience=0"), (dict(optimizer_kwargs=[1]), TypeError, "optimizer_kwargs"),
+    (dict(device="gpu"), ValueError, "device='gpu'"), (dict(device=3.0), TypeError, "device=3.0"),
+])
+def test_bad_arguments_are_named(kwargs, kind, message):
+    s = small_digits(n=50)
+    with pytest.raises(kind, match=message):
+        fit(mlp(), s.X_train, s.y_train, **{"epochs": 1, "progress": False, "device": "cpu", **kwargs})
+
+
+def test_an_absent_cuda_device_is_named(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 0)
+    s = small_digits(n=50)
+    for device in ("cuda", "cuda:1", torch.device("cuda")):
+        with pytest.raises(ValueError, match=r"device=.*cuda.* no CUDA device"):
+            fit(mlp(), s.X_train, s.y_train, epochs=1, progress=False, device=device)
+
+
+def test_numpy_scalars_are_numbers():
+    s = small_digits(n=100)
+    X_val, y_val = s.X_val[:50], s.y_val[:50]
+    hist = fit(mlp(), s.X_train, s.y_train, X_val, y_val, epochs=np.int64(2), lr=np.float32(0.1),
+               batch_size=np.int32(32), seed=np.int64(3), patience=np.int64(5), progress=np.bool_(False),
+               device="cpu")
+    assert hist.epochs == 2 and hist.lr[0] == pytest.approx(0.1)
+    loss, acc = evaluate(mlp(), X_val, y_val, batch_size=np.int64(16))
+    assert np.isfinite(loss) and 0 <= acc <= 1
+
+
+def test_evaluate_names_its_arguments():
+    s = small_digits(n=50)
+    with pytest.raises(ValueError, match=r"X has shape \(50, 10\)"):
+        evaluate(mlp(), s.X_train[:, :10], s.y_train)
+    with pytest.raises(ValueError, match="batch_size=0"):
+        evaluate(mlp(), s.X_train, s.y_train, batch_size=0)
+    with pytest.raises(TypeError, match="model"):
+        evaluate("not a model", s.X_train, s.y_train)
+
+
+def test_divergence_factor_sets_or_lifts_the_explosion_check():
+    """A loss that grows 100-fold per step (5 steps): 1e8 times its start at the last."""
+    s = small_digits(n=100)
+
+    def growing():
+        calls = []
+
+        def loss_fn(out, y, **kwargs):
+            calls.append(1)
+            return torch.nn.functional.cross_entropy(out, y, **kwargs) * 10.0 ** (2 * len(calls))
+        return loss_fn
+
+    args = dict(epochs=1, lr=1e-6, batch_size=20, progress=False, device="cpu")
+    with pytest.raises(TrainingDiverged, match="more than 1000 times its start"):
+        fit(mlp(), s.X_train, s.y_train, loss_fn=growing(), **args)
+    with pytest.raises(TrainingDiverged, match=r"more than 1e\+07 times .* step 5"):
+        fit(mlp(), s.X_train, s.y_train, loss_fn=growing(), divergence_factor=1e7, **args)
+    assert fit(mlp(), s.X_train, s.y_train, loss_fn=growing(), divergence_factor=None, **args).epochs == 1
+    with pytest.raises(ValueError, match="divergence_factor=0.5"):
+        fit(mlp(), s.X_train, s.y_train, divergence_factor=0.5, **args)

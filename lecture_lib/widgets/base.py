@@ -4,7 +4,11 @@ Contract (shared by every explorer in this package):
 
 - ``.widget``: the ipywidgets root; ``.controls``: name -> control; ``.figure``: the Figure;
 - ``.update()`` recomputes and redraws; setting any control's ``.value`` calls it before returning;
-- an exception while drawing is shown inside the widget and kept in ``.last_error``;
+- an exception while drawing is shown inside the widget and kept in ``.last_error``; so is a
+  value no drawing can use (NaN set on a slider): the figure keeps its last good state;
+- a slider takes numbers only: a bool, a string, or a fraction on an integer slider (``steps=3.5``
+  would silently become 3) is refused with a TypeError naming the control, as an initial value
+  and when set on the control;
 - displaying the explorer gives one output whose bundle holds the widget view *and* a PNG of the
   current state, so JupyterLab shows the live widget and static renderers show the picture;
 - re-running the cell that made an explorer closes the previous one (no leaked widgets), and the
@@ -16,13 +20,17 @@ from __future__ import annotations
 import base64
 import html
 import io
+import numbers
 import time
 import traceback
+from collections import OrderedDict
 from collections.abc import Mapping
 
 import ipywidgets as W
 import numpy as np
+import traitlets
 
+from .._checks import check_bool, check_int, check_scalar
 from ..style import figure_png, new_figure
 
 _LIVE_BY_CELL: dict[str, Explorer] = {}
@@ -40,20 +48,56 @@ def _current_cell_id() -> str | None:
         return None
 
 
+def _control_name(widget) -> str:
+    return getattr(widget, "control_name", None) or widget.description or "value"
+
+
+class _StrictInt(traitlets.CInt):
+    """An integer trait that refuses instead of casting: 3.5 and True are not integers here."""
+
+    def validate(self, obj, value):
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+            raise TypeError(f"{_control_name(obj)}={value!r} is not valid; expected an integer in "
+                            f"[{obj.min}, {obj.max}]")
+        return super().validate(obj, int(value))
+
+
+class _StrictFloat(traitlets.CFloat):
+    """A float trait that refuses booleans and strings instead of casting them. NaN passes here
+    and is refused by :meth:`Explorer.update`, which shows the error inside the widget."""
+
+    def validate(self, obj, value):
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+            raise TypeError(f"{_control_name(obj)}={value!r} is not valid; expected a real number")
+        return super().validate(obj, float(value))
+
+
+class IntSlider(W.IntSlider):
+    value = _StrictInt(0, help="Int value").tag(sync=True)
+
+
+class FloatSlider(W.FloatSlider):
+    value = _StrictFloat(0.0, help="Float value").tag(sync=True)
+
+
+class FloatLogSlider(W.FloatLogSlider):
+    value = _StrictFloat(1.0, help="Float value").tag(sync=True)
+
+
 def float_slider(value, min, max, step, description, fmt=".2f"):
-    return W.FloatSlider(value=value, min=min, max=max, step=step, description=description,
-                         readout_format=fmt, continuous_update=True, style={"description_width": "initial"})
+    return FloatSlider(value=value, min=min, max=max, step=step, description=description,
+                       readout_format=fmt, continuous_update=True, style={"description_width": "initial"})
 
 
 def log_slider(value, min_exp, max_exp, description, step=0.1, fmt=".2g"):
-    return W.FloatLogSlider(value=value, base=10, min=min_exp, max=max_exp, step=step,
-                            description=description, readout_format=fmt, continuous_update=True,
-                            style={"description_width": "initial"})
+    return FloatLogSlider(value=value, base=10, min=min_exp, max=max_exp, step=step,
+                          description=description, readout_format=fmt, continuous_update=True,
+                          style={"description_width": "initial"})
 
 
 def int_slider(value, min, max, description, step=1):
-    return W.IntSlider(value=value, min=min, max=max, step=step, description=description,
-                       continuous_update=True, style={"description_width": "initial"})
+    return IntSlider(value=value, min=min, max=max, step=step, description=description,
+                     continuous_update=True, style={"description_width": "initial"})
 
 
 def dropdown(value, options, description):
@@ -65,21 +109,49 @@ def checkbox(value, description):
     return W.Checkbox(value=value, description=description, indent=False)
 
 
-def _validate_initial(name: str, control, value) -> None:
+def _bounds(control) -> tuple[float, float]:
+    if isinstance(control, W.FloatLogSlider):
+        return control.base ** control.min, control.base ** control.max
+    return control.min, control.max
+
+
+def _equal(a, b) -> bool:
+    try:
+        return bool(a == b)
+    except Exception:  # noqa: BLE001 - e.g. an array compared with an option
+        return False
+
+
+def check_control_value(name: str, control, value):
+    """``value`` checked for ``control``: an option of a drop-down, True/False for a check box, an
+    integer for an integer slider, a finite number in range for any slider."""
     if isinstance(control, (W.Dropdown, W.ToggleButtons, W.RadioButtons, W.SelectMultiple)):
         options = [o[1] if isinstance(o, tuple) else o for o in control.options]
         values = value if isinstance(control, W.SelectMultiple) else [value]
-        bad = [v for v in values if v not in options]
+        def known(v):  # True is not the option 1, nor 1 the option True
+            flag = isinstance(v, (bool, np.bool_))
+            return any(flag == isinstance(o, (bool, np.bool_)) and _equal(v, o) for o in options)
+
+        bad = [v for v in values if not known(v)]
         if bad:
             raise ValueError(f"{name}={value!r} is not an option; expected one of {options}")
-    elif isinstance(control, W.FloatLogSlider):
-        lo, hi = control.base ** control.min, control.base ** control.max
-        if not (isinstance(value, (int, float)) and lo <= value <= hi):
-            raise ValueError(f"{name}={value!r} is out of range; expected a number in [{lo:g}, {hi:g}]")
+    elif isinstance(control, W.Checkbox):
+        check_bool(value, name)
+    elif isinstance(control, (W.IntSlider, W.BoundedIntText)):
+        lo, hi = _bounds(control)
+        try:
+            check_int(value, name, min=lo, max=hi)
+        except ValueError:
+            raise ValueError(f"{name}={value!r} is out of range; expected an integer in [{lo}, {hi}]") from None
     elif hasattr(control, "min") and hasattr(control, "max"):
-        if not (isinstance(value, (int, float, np.number)) and control.min <= value <= control.max):
-            raise ValueError(f"{name}={value!r} is out of range; expected a number in "
-                             f"[{control.min}, {control.max}]")
+        lo, hi = _bounds(control)
+        try:
+            check_scalar(value, name, min=lo, max=hi)
+        except ValueError:
+            shown = f"[{lo:g}, {hi:g}]" if isinstance(control, W.FloatLogSlider) else f"[{lo}, {hi}]"
+            problem = "is out of range" if np.isfinite(value) else "is not a number"
+            raise ValueError(f"{name}={value!r} {problem}; expected a number in {shown}") from None
+    return value
 
 
 class Explorer:
@@ -90,19 +162,25 @@ class Explorer:
     Speed (the budget is 50 ms a change on 2 cores, and drawing tick labels alone costs more):
     artists passed to :meth:`dynamic` are redrawn over a cached background (blitting). When a
     change alters anything else (axis limits, a static label), ``draw`` calls
-    :meth:`invalidate`, and the next redraw renders the whole figure again."""
+    :meth:`invalidate`, and the next redraw renders the whole figure again (tick labels alone
+    take about 12 ms an axis). ``invalidate(key)`` names the static state (a landscape, a graph):
+    a background rendered before under the same key is reused, so going back to a state costs
+    no more than any other change."""
 
     title: str = ""
     dpi: int = 80
+    max_backgrounds: int = 12  # static renderings kept (about 1.5 MB each at the usual sizes)
 
     def __init__(self, controls: Mapping[str, W.ValueWidget], initial_values: Mapping | None = None,
                  *, figsize=(9.0, 4.0), key: str | None = None):
         self.controls: dict[str, W.ValueWidget] = dict(controls)
+        for name, control in self.controls.items():
+            control.control_name = name  # for the messages of the strict sliders
         for name, value in (initial_values or {}).items():
             if name not in self.controls:
                 raise ValueError(f"{name!r} is not a control of {type(self).__name__}; "
                                  f"expected one of {sorted(self.controls)}")
-            _validate_initial(name, self.controls[name], value)
+            check_control_value(name, self.controls[name], value)
             self.controls[name].value = value
         self.figure = new_figure(*figsize, dpi=self.dpi)
         self.last_error: BaseException | None = None
@@ -116,12 +194,15 @@ class Explorer:
         self._closed = False
         self._dynamic: list = []
         self._background = None
+        self._background_key = None
+        self._backgrounds: OrderedDict = OrderedDict()  # key -> background, least recent first
         self.build(self.figure)
         self.update()
         # Lay out once (constrained), then freeze the axes' positions: re-solving the layout on
         # every redraw would cost more than the drawing itself.
         self.figure.set_layout_engine("none")
-        self.invalidate()
+        self.invalidate(self._background_key)
+        self._backgrounds.clear()
         for control in self.controls.values():
             control.observe(self._on_change, names="value")
         self._claim_cell(key if key is not None else _current_cell_id())
@@ -140,9 +221,11 @@ class Explorer:
             self._dynamic.append(artist)
         return artists[0] if artists else None
 
-    def invalidate(self) -> None:
-        """The static part of the figure changed: render it again on the next redraw."""
+    def invalidate(self, key=None) -> None:
+        """The static part of the figure changed: render it again on the next redraw, or, when
+        ``key`` (hashable) names a static state rendered before, reuse that rendering."""
         self._background = None
+        self._background_key = key
 
     def _render(self) -> bytes:
         from PIL import Image
@@ -150,16 +233,26 @@ class Explorer:
         canvas = self.figure.canvas
         if not self._dynamic:
             return figure_png(self.figure)
+        key = self._background_key
+        if self._background is None and key in self._backgrounds:
+            self._background = self._backgrounds[key]
+            self._backgrounds.move_to_end(key)
         if self._background is None:
             canvas.draw()  # animated artists are skipped here
             self._background = canvas.copy_from_bbox(self.figure.bbox)
+            if key is not None:
+                self._backgrounds[key] = self._background
+                while len(self._backgrounds) > self.max_backgrounds:
+                    self._backgrounds.popitem(last=False)
         else:
             canvas.restore_region(self._background)
         for artist in self._dynamic:
             if artist.get_visible():
                 self.figure.draw_artist(artist)
         buf = io.BytesIO()
-        Image.fromarray(np.asarray(canvas.buffer_rgba())[..., :3]).save(buf, format="png", compress_level=1)
+        width, height = canvas.get_width_height(physical=True)
+        rgba = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+        rgba.convert("RGB").save(buf, format="png", compress_level=1)
         return buf.getvalue()
 
     # -- the contract --------------------------------------------------------------------------
@@ -171,7 +264,10 @@ class Explorer:
         """Recompute and redraw from the controls' current values."""
         start = time.perf_counter()
         try:
-            self.draw(**self.values)
+            values = self.values
+            for name, value in values.items():  # e.g. NaN set on a slider: shown, never drawn
+                check_control_value(name, self.controls[name], value)
+            self.draw(**values)
             png = self._render()
         except Exception as err:  # noqa: BLE001 - shown in the widget, kept in last_error
             self.last_error = err

@@ -52,7 +52,7 @@ class GateExplorer(Explorer):
         self._dynamic = []  # the previous graph's labels are gone
         self.dynamic(*self.picture.artists())
         self._shown = name
-        self.invalidate()
+        self.invalidate(key=name)
 
     def draw(self, graph, x, y, z):
         root, _ = _graph(graph, x, y, z)

@@ -55,13 +55,15 @@ class LossLandscape(Explorer):
             self.image.set_extent(land.extent)
             self.ax.set_xlim(land.extent[:2])
             self.ax.set_ylim(land.extent[2:])
-            self.invalidate()
+            self.invalidate(key=tuple(land.extent))
         x0, x1, y0, y1 = land.extent
         X, Y = np.meshgrid(np.linspace(x0, x1, arrows), np.linspace(y0, y1, arrows))
         G = -land.exact_grad(np.stack([X, Y], axis=-1))
         norm = np.linalg.norm(G, axis=-1, keepdims=True)
         G = G / np.maximum(norm, 1e-12) if unit_arrows else G / max(float(norm.max()), 1e-12)
-        if self._quiver_key != arrows:
+        # The arrows sit on a grid of this landscape's window: a new window needs new positions
+        # (set_UVC only changes the directions).
+        if self._quiver_key != (arrows, tuple(land.extent)):
             if self.quiver is not None:
                 self._dynamic.remove(self.quiver)
                 self.quiver.remove()
@@ -69,7 +71,7 @@ class LossLandscape(Explorer):
                                          angles="xy", scale_units="width", scale=arrows * 1.1,
                                          width=0.004)
             self.dynamic(self.quiver)
-            self._quiver_key = arrows
+            self._quiver_key = (arrows, tuple(land.extent))
         else:
             self.quiver.set_UVC(G[..., 0], G[..., 1])
         minimum = land.minima[0]

@@ -116,7 +116,7 @@ class OptimizerPaths(Explorer):
                 self.image.set_extent(land.extent)
                 self.ax.set_xlim(land.extent[:2])
                 self.ax.set_ylim(land.extent[2:])
-                self.invalidate()
+                self.invalidate(key=(landscape, self._legend_key))
             self._key = key
             self.minima.set_data(land.minima[:, 0], land.minima[:, 1])
         x_lo, x_hi, y_lo, y_hi = land.extent
@@ -141,7 +141,7 @@ class OptimizerPaths(Explorer):
             self.legend = self.ax_loss.legend(handles=handles, loc="upper right", fontsize=9,
                                               framealpha=0.9)
             self._legend_key = racing
-            self.invalidate()
+            self.invalidate(key=(landscape, racing))  # the static part: the window and the legend
         kappa_txt = f", κ = {kappa:.0f}, {angle:.0f}°" if landscape == "taco" else ""
         self.ax.set_title(f"{landscape}{kappa_txt}; after {steps} steps", fontsize=11)
 
