@@ -92,7 +92,8 @@ def measure_dead_after_training(data, activation: str = "relu", *, lr: float, ep
                                 widths=(64, 64), bias: float = 0.0, batch_size: int = 64, n_seeds: int,
                                 rng) -> DeadUnits:
     """Train one torch MLP per seed with plain SGD on ``data`` (a :class:`lecture_lib.data.Splits`),
-    then count its dead units on the training set (NaN for a run whose loss became non-finite)."""
+    then count its dead units on the training set (NaN for a run whose loss became non-finite; a
+    loss that explodes and comes back is what this experiment studies, so it does not stop a run)."""
     from ...models.mlp import mlp
     from ...train import TrainingDiverged, evaluate, fit
 
@@ -103,7 +104,7 @@ def measure_dead_after_training(data, activation: str = "relu", *, lr: float, ep
         try:
             with single_thread():
                 fit(model, data.X_train, data.y_train, epochs=epochs, lr=lr, batch_size=batch_size, seed=seed,
-                    progress=False, device="cpu")
+                    progress=False, device="cpu", divergence_factor=None)
         except TrainingDiverged:
             fractions.append(np.nan)
             accs.append(np.nan)
@@ -167,9 +168,9 @@ def measure_prelu_learning(data, *, width: int = 64, epochs: int, lr: float = 0.
     frozen.prelu[0].weight.requires_grad_(False)
     with single_thread():
         hist = fit(model, data.X_train, data.y_train, data.X_val, data.y_val, epochs=epochs, lr=lr,
-                   batch_size=batch_size, seed=seed, progress=False, device="cpu")
+                   batch_size=batch_size, seed=seed, progress=False, device="cpu", divergence_factor=None)
         fit(frozen, data.X_train, data.y_train, epochs=1, lr=lr, batch_size=batch_size, seed=seed,
-            progress=False, device="cpu")
+            progress=False, device="cpu", divergence_factor=None)
     return PReluLearning(start, model.prelu[0].weight.detach().numpy().copy(),
                          frozen.prelu[0].weight.detach().numpy().copy(), hist.val_acc[-1])
 
@@ -257,7 +258,8 @@ def _race(data, config) -> dict:
         try:
             with single_thread():
                 h = fit(model, data.X_train, data.y_train, data.X_val, data.y_val, epochs=config["epochs"], lr=lr,
-                        batch_size=config["batch_size"], seed=seed, progress=False, device="cpu")
+                        batch_size=config["batch_size"], seed=seed, progress=False, device="cpu",
+                        divergence_factor=None)
         except TrainingDiverged:
             return None, 0.0, []
         return h.epochs_to("val_acc", config["target"]), float(h.val_acc[-1]), [float(a) for a in h.val_acc]
