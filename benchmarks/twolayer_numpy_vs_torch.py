@@ -1,4 +1,4 @@
-"""One training step of the NumPy two-layer net (built from lecture_lib.layers) against the same
+"""One training step of the NumPy two-layer net (lecture_lib.nets.MLP, on the gates) against the same
 net in torch on the CPU: forward, softmax loss, backward, SGD update. Prints the medians and the
 ratio; the target is NumPy no more than 1.5x slower than torch.
 
@@ -13,7 +13,7 @@ import time
 import numpy as np
 import torch
 
-from lecture_lib import twolayer
+from lecture_lib import nets, optim
 
 TARGET_RATIO = 1.5
 SIZES = (  # (name, N, D, H, C)
@@ -33,21 +33,23 @@ def median_ms(step, repeats: int, warmup: int = 5) -> float:
     return 1000 * float(np.median(times))
 
 
-def numpy_step(params, X, y, lr=0.1):
+def numpy_step(net, X, y, lr=0.1):
+    opt, names = optim.SGD(lr=lr), list(net.params)
+
     def step():
-        _, grads = twolayer.loss_and_grads(params, X, y, reg=1e-4)
-        twolayer.sgd_step(params, grads, lr)
+        _, grads = net.loss(X, y, reg=1e-4)
+        opt.step([net.params[k] for k in names], [grads[k] for k in names])
     return step
 
 
-def torch_step(params, X, y, lr=0.1):
-    net = twolayer.torch_net(params)
-    opt = torch.optim.SGD(net.parameters(), lr=lr, weight_decay=1e-4)
+def torch_step(net, X, y, lr=0.1):
+    twin = nets.torch_twin(net)
+    opt = torch.optim.SGD(twin.parameters(), lr=lr, weight_decay=1e-4)
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
 
     def step():
         opt.zero_grad(set_to_none=True)
-        torch.nn.functional.cross_entropy(net(Xt), yt).backward()
+        torch.nn.functional.cross_entropy(twin(Xt), yt).backward()
         opt.step()
     return step
 
@@ -65,8 +67,8 @@ def main(argv=None) -> int:
         rng = np.random.default_rng(0)
         X = rng.standard_normal((n, d))
         y = rng.integers(0, c, n)
-        t_np = median_ms(numpy_step(twolayer.init_params(d, h, c, seed=0), X, y), args.repeats)
-        t_torch = median_ms(torch_step(twolayer.init_params(d, h, c, seed=0), X, y), args.repeats)
+        t_np = median_ms(numpy_step(nets.MLP([d, h, c], rng=np.random.default_rng(0)), X, y), args.repeats)
+        t_torch = median_ms(torch_step(nets.MLP([d, h, c], rng=np.random.default_rng(0)), X, y), args.repeats)
         ratio = t_np / t_torch
         worst = max(worst, ratio)
         print(f"{name:32s} {t_np:9.3f} {t_torch:9.3f} {ratio:6.2f}x  "

@@ -18,13 +18,19 @@ To accumulate over several losses, sum the losses and call ``backward()`` on the
 from __future__ import annotations
 
 import math
+import numbers
+
+from ._checks import check_scalar
 
 
 class Value:
     """A scalar node: ``data`` (forward value), ``grad`` (d root / d this node after backward)."""
 
     def __init__(self, data, _children=(), _op="", label=""):
-        self.data = float(data)
+        # the float an operation computed is taken as it is; a leaf is checked (a real number, not NaN)
+        self.data = data if _children and type(data) is float else check_scalar(data, "data", allow_inf=True)
+        if not isinstance(label, str):
+            raise TypeError(f"label={label!r} is not valid; expected a string")
         self.grad = 0.0
         self._backward = lambda: None
         self._prev = tuple(_children)
@@ -53,8 +59,8 @@ class Value:
         return out
 
     def __pow__(self, k):
-        if not isinstance(k, (int, float)):
-            raise ValueError(f"k={k!r} is not supported; expected a constant int or float exponent")
+        if isinstance(k, bool) or not isinstance(k, numbers.Real):
+            raise TypeError(f"k={k!r} is not supported; expected a constant int or float exponent")
         out = Value(self.data ** k, (self,), f"**{k:g}")
 
         def _backward():                       # d x^k / dx = k x^(k-1)

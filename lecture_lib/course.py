@@ -61,3 +61,35 @@ def available() -> dict[str, bool]:
     """Which notebooks of the map exist in this checkout."""
     folder = notebooks_dir()
     return {name: (folder / f"{name}.ipynb").is_file() for name, _, _ in NOTEBOOKS}
+
+
+def source_of(fn) -> str:
+    """The source of a function or method, its docstring left out: the code as the library runs it."""
+    import inspect
+    import textwrap
+
+    if not callable(fn):
+        raise TypeError(f"fn={fn!r} is not valid; expected a function or method")
+    source = textwrap.dedent(inspect.getsource(fn))
+    if fn.__doc__:
+        quote = '"""' if '"""' in source else "'''"
+        start = source.index(quote)
+        end = source.index(quote, start + 3) + 3
+        source = source[:start].rstrip(" ") + source[end:].lstrip("\n")
+    return source.rstrip("\n")
+
+
+def show_code(*functions) -> None:
+    """Show the source of each function (see :func:`source_of`) as a Python code block, so that a
+    notebook displays the very code it then runs, not a copy that could drift from it."""
+    text = "\n\n".join(source_of(fn) for fn in functions)
+    try:
+        from IPython import get_ipython
+        from IPython.display import Markdown, display
+    except ImportError:  # pragma: no cover - IPython ships with the course
+        print(text)
+        return
+    if get_ipython() is None:
+        print(text)
+    else:
+        display(Markdown(f"```python\n{text}\n```"))

@@ -10,26 +10,28 @@ a stand-in for mini-batch gradients.
 - :func:`saddle`: ``x^2/2 - y^2/2 + y^4/4``, a saddle at the origin between minima at y = +-1.
 - :func:`rosenbrock`: the curved banana valley, minimum at (a, a^2).
 - :func:`sharp_wide`: a sharp narrow minimum next to a wide flat one, in a gentle bowl.
+
+:func:`trajectory` runs an optimizer of :mod:`lecture_lib.optim` on a landscape and returns its path.
 """
 
 from __future__ import annotations
 
 import math
-import numbers
 
 import numpy as np
 
-__all__ = ["Landscape", "taco", "saddle", "rosenbrock", "sharp_wide", "LANDSCAPES", "make"]
+from ._checks import as_rng, check_array, check_choice, check_int, check_positive, check_scalar
+
+__all__ = ["Landscape", "taco", "saddle", "rosenbrock", "sharp_wide", "LANDSCAPES", "make", "trajectory"]
 
 
-def _real(value, name, *, low=None, positive=False):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise ValueError(f"{name}={value!r} is not valid; expected a finite number")
-    if positive and value <= 0:
-        raise ValueError(f"{name}={value!r} is not valid; expected a positive number")
-    if low is not None and value < low:
-        raise ValueError(f"{name}={value!r} is not valid; expected a number >= {low}")
-    return float(value)
+def _points(p) -> np.ndarray:
+    if type(p) is np.ndarray and p.dtype == np.float64 and p.shape[-1:] == (2,):
+        return p                                       # the usual case, checked cheaply: every step
+    p = check_array(p, "p", kind="real").astype(np.float64, copy=False)
+    if p.shape[-1:] != (2,):
+        raise ValueError(f"p has shape {p.shape}; expected a last axis of length 2 (x, y)")
+    return p
 
 
 class Landscape:
@@ -38,20 +40,18 @@ class Landscape:
     ``f(x, y)`` and ``grad_xy(x, y) -> (gx, gy)`` work elementwise on arrays; ``grad(p)`` takes
     points whose last axis holds (x, y)."""
 
-    def __init__(self, name, f, grad_xy, hessian, extent, minima, params, *, sigma=0.0, seed=0):
+    def __init__(self, name, f, grad_xy, hessian, extent, minima, params, *, sigma=0.0, rng=None):
         self.name, self.f, self.grad_xy, self.hessian = name, f, grad_xy, hessian
         self.extent, self.minima, self.params = tuple(extent), np.asarray(minima, float), params
         self.sigma = sigma
-        self._rng = np.random.default_rng(seed)
+        self.rng = rng
 
     def loss(self, p) -> np.ndarray:
-        p = np.asarray(p, dtype=np.float64)
+        p = _points(p)
         return self.f(p[..., 0], p[..., 1])
 
     def exact_grad(self, p) -> np.ndarray:
-        p = np.asarray(p, dtype=np.float64)
-        if p.shape[-1:] != (2,):
-            raise ValueError(f"p has shape {p.shape}; expected a last axis of length 2 (x, y)")
+        p = _points(p)
         gx, gy = self.grad_xy(p[..., 0], p[..., 1])
         return np.stack([np.broadcast_to(gx, p.shape[:-1]), np.broadcast_to(gy, p.shape[:-1])],
                         axis=-1)
@@ -60,24 +60,26 @@ class Landscape:
         """The gradient, plus Gaussian noise of std ``sigma`` on the noisy variant."""
         g = self.exact_grad(p)
         if self.sigma > 0:
-            g = g + self.sigma * self._rng.standard_normal(g.shape)
+            g = g + self.sigma * self.rng.standard_normal(g.shape)
         return g
 
-    def noisy(self, sigma: float, seed: int = 0) -> Landscape:
-        """The same surface with stochastic gradients: exact gradient + N(0, sigma^2) noise."""
-        sigma = _real(sigma, "sigma", low=0.0)
+    def noisy(self, sigma: float, rng) -> Landscape:
+        """The same surface with stochastic gradients: exact gradient + N(0, sigma^2) noise drawn
+        from ``rng``."""
+        sigma = check_scalar(sigma, "sigma", min=0.0)
         return Landscape(self.name + " (noisy)", self.f, self.grad_xy, self.hessian, self.extent,
-                         self.minima, self.params, sigma=sigma, seed=seed)
+                         self.minima, self.params, sigma=sigma, rng=as_rng(rng))
 
     def grid(self, n: int = 121):
         """(X, Y, Z) on an n x n grid over ``extent`` (for contour plots)."""
+        n = check_int(n, "n", min=2, max=4000)
         x0, x1, y0, y1 = self.extent
         X, Y = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y0, y1, n))
         return X, Y, self.f(X, Y)
 
     def condition_number(self, p=None) -> float:
         """Largest over smallest singular value of the Hessian at ``p`` (a minimum by default)."""
-        p = self.minima[0] if p is None else np.asarray(p, float)
+        p = self.minima[0] if p is None else _points(p)
         s = np.linalg.svd(self.hessian(p), compute_uv=False)
         return float(s[0] / s[-1]) if s[-1] > 0 else math.inf
 
@@ -90,8 +92,8 @@ class Landscape:
 def taco(kappa: float = 10.0, angle: float = 0.0, extent: float = 2.0) -> Landscape:
     """``1/2 p^T H p`` with ``H = R diag(1, 1/kappa) R^T``, R a rotation by ``angle`` degrees.
     At angle 0 the steep axis is x, the shallow one y. Condition number = ``kappa``."""
-    kappa = _real(kappa, "kappa", low=1.0)
-    angle = _real(angle, "angle")
+    kappa = check_scalar(kappa, "kappa", min=1.0)
+    angle = check_scalar(angle, "angle")
     a = math.radians(angle)
     R = np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
     H = R @ np.diag([1.0, 1.0 / kappa]) @ R.T
@@ -103,7 +105,7 @@ def taco(kappa: float = 10.0, angle: float = 0.0, extent: float = 2.0) -> Landsc
     def grad_xy(x, y):
         return h11 * x + h12 * y, h12 * x + h22 * y
 
-    e = _real(extent, "extent", positive=True)
+    e = check_positive(extent, "extent")
     return Landscape("taco", f, grad_xy, lambda p: H.copy(), (-e, e, -e, e), [[0.0, 0.0]],
                      {"kappa": kappa, "angle": angle})
 
@@ -126,7 +128,7 @@ def saddle() -> Landscape:
 
 def rosenbrock(a: float = 1.0, b: float = 100.0) -> Landscape:
     """``(a - x)^2 + b (y - x^2)^2``: a curved narrow valley, minimum at (a, a^2)."""
-    a, b = _real(a, "a"), _real(b, "b", positive=True)
+    a, b = check_scalar(a, "a"), check_positive(b, "b")
 
     def f(x, y):
         return (a - x) ** 2 + b * (y - x * x) ** 2
@@ -151,8 +153,8 @@ BOWL = 0.05
 def sharp_wide(sharp_width: float = SHARP[2], wide_width: float = WIDE[2]) -> Landscape:
     """A sharp narrow Gaussian well at (-1, 0) (slightly deeper) next to a wide flat one at
     (1.2, 0), in a gentle bowl ``0.05 |p|^2`` that keeps everything bounded."""
-    ws = _real(sharp_width, "sharp_width", positive=True)
-    ww = _real(wide_width, "wide_width", positive=True)
+    ws = check_positive(sharp_width, "sharp_width")
+    ww = check_positive(wide_width, "wide_width")
     wells = [(SHARP[0], SHARP[1], ws), (WIDE[0], WIDE[1], ww)]
 
     def f(x, y):
@@ -197,6 +199,23 @@ LANDSCAPES = {"taco": taco, "saddle": saddle, "rosenbrock": rosenbrock, "sharp_w
 
 def make(name: str, **params) -> Landscape:
     """A landscape by name: ``make("taco", kappa=100, angle=45)``."""
-    if name not in LANDSCAPES:
-        raise ValueError(f"name={name!r} is not a landscape; expected one of {sorted(LANDSCAPES)}")
-    return LANDSCAPES[name](**params)
+    return LANDSCAPES[check_choice(name, "name", sorted(LANDSCAPES))](**params)
+
+
+def trajectory(optimizer, landscape: Landscape, start, steps: int) -> np.ndarray:
+    """The iterates of ``optimizer`` (a :mod:`lecture_lib.optim` optimizer) on ``landscape`` from
+    ``start``, using ``landscape.grad`` (noisy on a noisy landscape): shape ``(steps + 1, ..., 2)``.
+    ``start`` may hold many points (shape (n, 2)): the optimizers work elementwise, so each row is
+    an independent run."""
+    if not hasattr(optimizer, "step"):
+        raise TypeError(f"optimizer={optimizer!r} is not valid; expected a lecture_lib.optim optimizer")
+    if not isinstance(landscape, Landscape):
+        raise TypeError(f"landscape={landscape!r} is not valid; expected a Landscape")
+    p = _points(start).copy()
+    steps = check_int(steps, "steps", min=0, max=10_000_000)
+    path = np.empty((steps + 1,) + p.shape)
+    path[0] = p
+    for t in range(steps):
+        optimizer.step([p], [landscape.grad(p)])
+        path[t + 1] = p
+    return path

@@ -32,27 +32,17 @@ from ._checks import (
     as_rng,
     check_array,
     check_choice,
+    check_int,
     check_positive,
     check_positive_int,
     check_probability,
     check_scalar,
 )
+from .init import INITS, init_std
 
 GATE_ACTIVATIONS = ("relu", "sigmoid", "tanh")          # have a gate pair in lecture_lib.layers
 ACTIVATIONS = (*GATE_ACTIVATIONS, "leaky_relu", "elu", "linear")
 NORMS = (None, "batchnorm", "layernorm")
-INITS = ("small", "large", "lecun", "xavier", "he")
-SMALL_STD, LARGE_STD = 0.01, 1.0  # the notes' 0.01 * randn and "randn around 1"
-
-
-# --------------------------------------------------------------------------- initialization
-def weight_std(init: str, fan_in: int, fan_out: int) -> float:
-    """The standard deviation of a weight under each scheme: the notes' small (0.01) and large (1.0),
-    LeCun 1/sqrt(fan_in), Xavier (Glorot) sqrt(2/(fan_in+fan_out)), He sqrt(2/fan_in)."""
-    check_choice(init, "init", INITS)
-    fan_in, fan_out = check_positive_int(fan_in, "fan_in"), check_positive_int(fan_out, "fan_out")
-    return {"small": SMALL_STD, "large": LARGE_STD, "lecun": math.sqrt(1.0 / fan_in),
-            "xavier": math.sqrt(2.0 / (fan_in + fan_out)), "he": math.sqrt(2.0 / fan_in)}[init]
 
 
 # --------------------------------------------------------------------------- the network
@@ -73,7 +63,8 @@ class MLP:
     """A fully connected network on the gates (see the module docstring).
 
     - ``sizes``: input dimension, hidden widths..., number of classes;
-    - ``activation``: one of :data:`ACTIVATIONS`; ``init``: one of :data:`INITS` or a function
+    - ``activation``: one of :data:`ACTIVATIONS`; ``init``: a scheme of :data:`lecture_lib.init.INITS`
+      (zeros, small, large, lecun, xavier, he) or a function
       ``(fan_in, fan_out, rng) -> W``; ``scale`` multiplies every initial weight;
     - ``norm``: None, ``"batchnorm"`` or ``"layernorm"`` (after each hidden affine layer);
     - ``dropout_keep``: the probability of keeping a hidden unit (None: no dropout);
@@ -110,7 +101,7 @@ class MLP:
             if callable(init):
                 W = check_array(init(fan_in, fan_out, self.rng), "init(...)", shape=(fan_in, fan_out))
             else:
-                W = self.rng.standard_normal((fan_in, fan_out)) * weight_std(init, fan_in, fan_out)
+                W = self.rng.standard_normal((fan_in, fan_out)) * init_std(init, fan_in, fan_out)
             self.params[f"W{i}"] = (scale * W).astype(self.dtype)
             hidden = i <= self.n_hidden
             self.params[f"b{i}"] = np.full(fan_out, bias if hidden else 0.0, dtype=self.dtype)
@@ -257,6 +248,48 @@ class MLP:
         return float(np.mean(self.predict(X) == np.asarray(y)))
 
 
+# --------------------------------------------------------------------------- the same net in torch
+def torch_twin(net: MLP):
+    """A torch ``nn.Sequential`` with the weights of a :class:`MLP` (no norm, no
+    dropout; nn.Linear stores W transposed), in the net's float dtype."""
+    import torch
+
+    if not isinstance(net, MLP) or net.norm is not None or net.dropout_keep is not None:
+        raise TypeError(f"net={net!r} is not valid; expected a nets.MLP without norm or dropout")
+    acts = {"relu": torch.nn.ReLU, "tanh": torch.nn.Tanh, "sigmoid": torch.nn.Sigmoid,
+            "linear": torch.nn.Identity}
+    if net.activation not in acts:
+        raise ValueError(f"net.activation={net.activation!r} has no torch twin here; expected one of "
+                         f"{sorted(acts)}")
+    modules = []
+    for i, (fan_in, fan_out) in enumerate(zip(net.sizes, net.sizes[1:], strict=False), start=1):
+        linear = torch.nn.Linear(fan_in, fan_out).to(torch.float64 if net.dtype == np.float64 else torch.float32)
+        with torch.no_grad():
+            linear.weight.copy_(torch.from_numpy(net.params[f"W{i}"].T.copy()))
+            linear.bias.copy_(torch.from_numpy(net.params[f"b{i}"]))
+        modules.append(linear)
+        if i <= net.n_hidden:
+            modules.append(acts[net.activation]())
+    return torch.nn.Sequential(*modules)
+
+
+def torch_loss_and_grads(net: MLP, X, y, reg: float = 0.0) -> tuple[float, dict]:
+    """The loss of ``net.loss(X, y, reg=reg)`` and its gradients, computed by torch.autograd on the
+    twin, in the layout of ``net.params``."""
+    import torch
+
+    twin = torch_twin(net)
+    loss = torch.nn.functional.cross_entropy(twin(torch.from_numpy(np.asarray(X, dtype=net.dtype))),
+                                             torch.from_numpy(np.asarray(y, dtype=np.int64)))
+    linears = [m for m in twin if isinstance(m, torch.nn.Linear)]
+    loss = loss + 0.5 * reg * sum(m.weight.pow(2).sum() for m in linears)
+    loss.backward()
+    grads = {}
+    for i, m in enumerate(linears, start=1):
+        grads[f"W{i}"], grads[f"b{i}"] = m.weight.grad.numpy().T, m.bias.grad.numpy()
+    return loss.item(), grads
+
+
 # --------------------------------------------------------------------------- training
 @dataclass
 class TrainResult:
@@ -345,3 +378,71 @@ def count_parameters(params: dict) -> int:
     """The number of scalars in a parameter dict."""
     return int(sum(np.asarray(p).size for p in params.values()))
 
+
+
+def softmax_regression_descent(X, y, *, lr: float, steps: int, target: float | None = None,
+                               stop_rise: float | None = None) -> np.ndarray:
+    """Full-batch gradient descent on softmax regression (:func:`softmax_regression_loss`, weights
+    and biases from zero). Returns the loss before each step and after the last: ``steps + 1`` values,
+    fewer when the run stops early, once the loss is at most ``target`` or, with ``stop_rise``,
+    once it is non-finite or above ``stop_rise`` times the starting loss (a diverging run)."""
+    X = check_array(X, "X", ndim=2, nonempty=True)
+    y = check_array(y, "y", kind="int", shape=(len(X),))
+    lr = check_positive(lr, "lr")
+    steps = check_int(steps, "steps", min=0)
+    target = None if target is None else check_scalar(target, "target", min=0.0)
+    stop_rise = None if stop_rise is None else check_scalar(stop_rise, "stop_rise", min=1.0)
+    W = np.zeros((X.shape[1], int(y.max()) + 1), dtype=X.dtype)
+    b = np.zeros(W.shape[1], dtype=X.dtype)
+    losses = []
+    with np.errstate(over="ignore", invalid="ignore"):
+        for _ in range(steps + 1):
+            loss, dW, db = softmax_regression_loss(W, b, X, y)
+            losses.append(loss)
+            if target is not None and loss <= target:
+                break
+            if stop_rise is not None and (not math.isfinite(loss) or loss > stop_rise * losses[0]):
+                break
+            if len(losses) == steps + 1:
+                break
+            W -= lr * dW
+            b -= lr * db
+    return np.array(losses)
+
+
+def steps_to_loss(X, y, *, lr: float, target: float, max_steps: int) -> int | None:
+    """The number of full-batch gradient-descent steps of softmax regression (from zero weights)
+    after which the training loss is at most ``target``: 0 if it already is; None if it is not
+    within ``max_steps`` steps, or if the run diverges (non-finite, or 10x its starting loss)."""
+    losses = softmax_regression_descent(X, y, lr=lr, steps=max_steps, target=target, stop_rise=10.0)
+    return len(losses) - 1 if losses[-1] <= target else None
+
+
+@dataclass(frozen=True)
+class SpeedResult:
+    """The fewest steps to a target loss over the learning rates tried, the rate that achieved it
+    (both None when no rate did), and the steps of every rate tried (None: not reached)."""
+
+    steps: int | None
+    lr: float | None
+    tried: dict
+
+
+def tuned_steps_to_loss(X, y, *, lrs, target: float, max_steps: int) -> SpeedResult:
+    """:func:`steps_to_loss` with the learning rate tuned over ``lrs``: the fair comparison between
+    two versions of the inputs, since each gets its own best rate. Rates are tried from the largest
+    down, and a run stops as soon as it needs more steps than the best so far."""
+    lrs = sorted((check_positive(lr, "lrs item") for lr in np.atleast_1d(lrs)), reverse=True)
+    if not lrs:
+        raise ValueError("lrs is empty; expected at least one learning rate")
+    max_steps = check_int(max_steps, "max_steps", min=0)
+    best, best_lr, tried = None, None, {}
+    for lr in lrs:
+        budget = max_steps if best is None else best - 1
+        if budget < 0:
+            break
+        steps = steps_to_loss(X, y, lr=lr, target=target, max_steps=budget)
+        tried[lr] = steps
+        if steps is not None:
+            best, best_lr = steps, lr
+    return SpeedResult(best, best_lr, tried)

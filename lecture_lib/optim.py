@@ -13,37 +13,36 @@ the schedules of :mod:`lecture_lib.schedules` drive it. In float64 the trajector
 ``torch.optim``'s to rounding (tests/test_optim.py checks 1e-12 over 100 steps).
 
 The update of each class is written out in :meth:`_update`, one line per line of the algorithm,
-next to the name torch gives it. The end of the module holds the quasi-Newton pieces of the second-
-order section: a BFGS update of the inverse Hessian and the L-BFGS two-loop recursion.
+next to the name torch gives it. The end of the module holds the second-order section's methods:
+one backtracking (Armijo) line search, the BFGS update of the inverse Hessian, the L-BFGS two-loop
+recursion, and the two minimizers built from them, :func:`bfgs` and :func:`lbfgs`.
 """
 
 from __future__ import annotations
 
 import math
-import numbers
+from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "bfgs_update", "lbfgs_direction"]
+from ._checks import check_array, check_bool, check_int, check_scalar
+
+__all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "bfgs_update", "lbfgs_direction",
+           "backtracking_line_search", "QuasiNewtonResult", "bfgs", "lbfgs"]
 
 
-def _number(value, name: str, *, low: float = 0.0, high: float | None = None,
-            include_high: bool = False, expected: str = "a non-negative number") -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise ValueError(f"{name}={value!r} is not valid; expected {expected}")
-    value = float(value)
-    too_high = high is not None and (value > high if include_high else value >= high)
-    if value < low or too_high:
-        raise ValueError(f"{name}={value!r} is not valid; expected {expected}")
-    return value
+def _nonnegative(value, name: str) -> float:
+    return check_scalar(value, name, min=0.0)
 
 
 class Optimizer:
     """Shared plumbing: argument checks, per-position state, and the step loop."""
 
-    def __init__(self, lr: float):
+    def __init__(self, lr: float, **hyperparameters):
         self.lr = lr
         self.state: dict[int, dict] = {}
+        for name, value in hyperparameters.items():       # each one a non-negative number
+            setattr(self, name, _nonnegative(value, name))
 
     @property
     def lr(self) -> float:
@@ -51,7 +50,7 @@ class Optimizer:
 
     @lr.setter
     def lr(self, value) -> None:
-        self._lr = _number(value, "lr", expected="a non-negative finite learning rate")
+        self._lr = _nonnegative(value, "lr")
 
     def reset(self) -> None:
         """Forget every buffer and step counter (a fresh start with the same settings)."""
@@ -68,21 +67,26 @@ class Optimizer:
 
 
 def _check_lists(params, grads):
-    if isinstance(params, np.ndarray) or isinstance(grads, np.ndarray):
-        raise ValueError("params and grads must be lists of arrays (wrap a single array as [x])")
-    params, grads = list(params), list(grads)
+    for name, value in (("params", params), ("grads", grads)):
+        if not isinstance(value, (list, tuple)):
+            raise TypeError(f"{name} of type {type(value).__name__} is not valid; expected a list of "
+                            "arrays (wrap a single array as [x])")
     if len(params) != len(grads):
         raise ValueError(f"params has {len(params)} arrays but grads has {len(grads)}; "
                          "expected one gradient per parameter")
     for i, (p, g) in enumerate(zip(params, grads, strict=True)):
-        if not isinstance(p, np.ndarray) or not np.issubdtype(p.dtype, np.floating):
-            raise ValueError(f"params[{i}] is {type(p).__name__} "
-                             f"{getattr(p, 'dtype', '')}; expected a float NumPy array "
-                             "(updated in place)")
-        if np.shape(g) != p.shape:
-            raise ValueError(f"grads[{i}] has shape {np.shape(g)} but params[{i}] has shape "
+        if (type(p) is np.ndarray and type(g) is np.ndarray and p.dtype.kind == "f" and g.dtype.kind == "f"
+                and g.shape == p.shape):
+            continue                                   # the usual case, checked cheaply: every step
+        if not isinstance(p, np.ndarray):
+            raise TypeError(f"params[{i}] of type {type(p).__name__} is not valid; expected a float "
+                            "NumPy array (updated in place)")
+        check_array(p, f"params[{i}]")
+        g = check_array(g, f"grads[{i}]")
+        if g.shape != p.shape:
+            raise ValueError(f"grads[{i}] has shape {g.shape} but params[{i}] has shape "
                              f"{p.shape}; expected equal shapes")
-    return params, grads
+    return list(params), list(grads)
 
 
 class SGD(Optimizer):
@@ -93,13 +97,8 @@ class SGD(Optimizer):
 
     def __init__(self, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
                  weight_decay: float = 0, nesterov: bool = False):
-        super().__init__(lr)
-        self.momentum = _number(momentum, "momentum", expected="a non-negative momentum")
-        self.dampening = _number(dampening, "dampening", expected="a non-negative dampening")
-        self.weight_decay = _number(weight_decay, "weight_decay",
-                                    expected="a non-negative weight decay")
-        if not isinstance(nesterov, (bool, np.bool_)):
-            raise ValueError(f"nesterov={nesterov!r} is not valid; expected True or False")
+        super().__init__(lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay)
+        nesterov = check_bool(nesterov, "nesterov")
         if nesterov and (self.momentum <= 0 or self.dampening != 0):
             raise ValueError(f"nesterov=True needs momentum > 0 and dampening = 0; got "
                              f"momentum={momentum!r}, dampening={dampening!r}")
@@ -125,14 +124,8 @@ class Adagrad(Optimizer):
 
     def __init__(self, lr: float = 1e-2, lr_decay: float = 0, weight_decay: float = 0,
                  initial_accumulator_value: float = 0, eps: float = 1e-10):
-        super().__init__(lr)
-        self.lr_decay = _number(lr_decay, "lr_decay", expected="a non-negative decay")
-        self.weight_decay = _number(weight_decay, "weight_decay",
-                                    expected="a non-negative weight decay")
-        self.initial_accumulator_value = _number(initial_accumulator_value,
-                                                 "initial_accumulator_value",
-                                                 expected="a non-negative initial sum")
-        self.eps = _number(eps, "eps", expected="a non-negative eps")
+        super().__init__(lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                         initial_accumulator_value=initial_accumulator_value, eps=eps)
 
     def _update(self, p, g, state):
         if "sum" not in state:
@@ -153,14 +146,9 @@ class RMSprop(Optimizer):
 
     def __init__(self, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0, momentum: float = 0, centered: bool = False):
-        super().__init__(lr)
-        self.alpha = _number(alpha, "alpha", high=1.0, include_high=True,
-                             expected="a decay rate in [0, 1]")
-        self.eps = _number(eps, "eps", expected="a non-negative eps")
-        self.weight_decay = _number(weight_decay, "weight_decay",
-                                    expected="a non-negative weight decay")
-        self.momentum = _number(momentum, "momentum", expected="a non-negative momentum")
-        self.centered = bool(centered)
+        super().__init__(lr, eps=eps, weight_decay=weight_decay, momentum=momentum)
+        self.alpha = check_scalar(alpha, "alpha", min=0.0, max=1.0)
+        self.centered = check_bool(centered, "centered")
 
     def _update(self, p, g, state):
         if "square_avg" not in state:
@@ -200,16 +188,14 @@ class Adam(Optimizer):
 
     def __init__(self, lr: float = 1e-3, betas: tuple = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0, amsgrad: bool = False):
-        super().__init__(lr)
-        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        super().__init__(lr, eps=eps, weight_decay=weight_decay)
+        if not isinstance(betas, (tuple, list)):
+            raise TypeError(f"betas={betas!r} is not valid; expected a pair (beta1, beta2)")
+        if len(betas) != 2:
             raise ValueError(f"betas={betas!r} is not valid; expected a pair (beta1, beta2)")
-        b1 = _number(betas[0], "betas[0]", high=1.0, expected="beta1 in [0, 1)")
-        b2 = _number(betas[1], "betas[1]", high=1.0, expected="beta2 in [0, 1)")
-        self.betas = (b1, b2)
-        self.eps = _number(eps, "eps", expected="a non-negative eps")
-        self.weight_decay = _number(weight_decay, "weight_decay",
-                                    expected="a non-negative weight decay")
-        self.amsgrad = bool(amsgrad)
+        self.betas = tuple(check_scalar(b, f"betas[{i}]", min=0.0, max=1.0, max_inclusive=False)
+                           for i, b in enumerate(betas))
+        self.amsgrad = check_bool(amsgrad, "amsgrad")
 
     def _update(self, p, g, state):
         b1, b2 = self.betas
@@ -277,12 +263,17 @@ class AdamW(Adam):
             denom = np.sqrt(v) / root_bc2 + self.eps
         p -= step_size * (m / denom)
 
+
 # -------------------------------------------------------------------- quasi-Newton (BFGS, L-BFGS)
 def bfgs_update(H_inv: np.ndarray, s: np.ndarray, y: np.ndarray) -> np.ndarray:
     """BFGS update of the inverse-Hessian estimate from a step ``s`` and the gradient change
     ``y``: ``H <- (I - r s y^T) H (I - r y s^T) + r s s^T`` with ``r = 1 / (y^T s)``.
     Skipped (H returned unchanged) when ``y^T s <= 0`` (no curvature information).
     Memory O(n^2): this is what L-BFGS avoids."""
+    s, y = check_array(s, "s", ndim=1, finite=True), check_array(y, "y", ndim=1, finite=True)
+    H_inv = check_array(H_inv, "H_inv", shape=(len(s), len(s)))
+    if y.shape != s.shape:
+        raise ValueError(f"s has shape {s.shape} but y has shape {y.shape}; expected equal shapes")
     ys = float(y @ s)
     if ys <= 1e-12:
         return H_inv
@@ -295,6 +286,9 @@ def bfgs_update(H_inv: np.ndarray, s: np.ndarray, y: np.ndarray) -> np.ndarray:
 def lbfgs_direction(grad: np.ndarray, s_list, y_list) -> np.ndarray:
     """The L-BFGS search direction ``-H grad`` by the two-loop recursion over the last m pairs
     (oldest first in the lists), with the initial scaling ``gamma = s^T y / y^T y``. O(m n)."""
+    grad = check_array(grad, "grad", ndim=1, finite=True)
+    if len(s_list) != len(y_list):
+        raise ValueError(f"s_list has {len(s_list)} vectors but y_list has {len(y_list)}; expected pairs")
     q = grad.astype(np.float64, copy=True)
     alphas = []
     for s, y in zip(reversed(s_list), reversed(y_list), strict=True):  # newest to oldest
@@ -308,3 +302,98 @@ def lbfgs_direction(grad: np.ndarray, s_list, y_list) -> np.ndarray:
         b = rho * float(y @ q)
         q += (a - b) * s                                          # oldest to newest
     return -q
+
+
+def backtracking_line_search(f_and_grad, x, f, g, d, *, shrink: float = 0.5, armijo: float = 1e-4,
+                             min_step: float = 1e-10):
+    """Armijo backtracking along the direction ``d`` from ``x`` (where the loss is ``f`` and the
+    gradient ``g``): the step starts at 1 and is multiplied by ``shrink`` until the loss drops by at
+    least ``armijo`` times the decrease the gradient predicts, ``f(x + t d) <= f + armijo t g.d``
+    (or the step falls below ``min_step``). Returns ``(x_new, f_new, g_new, evaluations)``."""
+    shrink = check_scalar(shrink, "shrink", min=0.0, max=1.0, min_inclusive=False, max_inclusive=False)
+    armijo = check_scalar(armijo, "armijo", min=0.0, max=1.0, max_inclusive=False)
+    slope = float(g @ d)
+    step, evaluations = 1.0, 0
+    while True:
+        x_new = x + step * d
+        f_new, g_new = f_and_grad(x_new)
+        evaluations += 1
+        if f_new <= f + armijo * step * slope or step < min_step:
+            return x_new, f_new, g_new, evaluations
+        step *= shrink
+
+
+@dataclass(frozen=True)
+class QuasiNewtonResult:
+    """Where a quasi-Newton run ended, its loss at the start and after each iteration, and how many
+    times it evaluated the loss and gradient."""
+
+    x: np.ndarray
+    losses: np.ndarray
+    evaluations: int
+
+
+def _start(f_and_grad, x0):
+    if not callable(f_and_grad):
+        raise TypeError(f"f_and_grad={f_and_grad!r} is not valid; expected a function x -> (loss, gradient)")
+    return check_array(x0, "x0", ndim=1, finite=True, nonempty=True).astype(np.float64)
+
+
+def bfgs(f_and_grad, x0, iters: int) -> QuasiNewtonResult:
+    """Dense BFGS: the direction ``-H g`` from the n x n inverse-Hessian estimate ``H`` (updated by
+    :func:`bfgs_update`), then :func:`backtracking_line_search`. O(n^2) memory."""
+    x, iters = _start(f_and_grad, x0), check_int(iters, "iters", min=0)
+    f, g = f_and_grad(x)
+    H = np.eye(len(x))
+    losses, evaluations = [f], 1
+    for _ in range(iters):
+        d = -H @ g
+        if float(d @ g) >= 0:                     # not a descent direction: restart from -g
+            H, d = np.eye(len(x)), -g
+        x_new, f_new, g_new, n = backtracking_line_search(f_and_grad, x, f, g, d)
+        evaluations += n
+        H = bfgs_update(H, x_new - x, g_new - g)
+        x, f, g = x_new, f_new, g_new
+        losses.append(f)
+    return QuasiNewtonResult(x, np.array(losses), evaluations)
+
+
+def lbfgs(f_and_grad, x0, iters: int, *, memory: int = 10, gtol: float = 0.0,
+          batches=None) -> QuasiNewtonResult:
+    """L-BFGS: the direction from the last ``memory`` pairs (s, y) by :func:`lbfgs_direction`, then
+    :func:`backtracking_line_search`; stops early once the gradient's norm is at most ``gtol``.
+
+    With ``batches`` (a sequence of at least ``iters`` index arrays), iteration k minimizes the loss
+    of mini-batch k, ``f_and_grad(x, batches[k])``: direction, line search and the pair (s, y) all
+    come from that batch, so y mixes curvature with sampling noise. The losses are then each
+    batch's own."""
+    x, iters = _start(f_and_grad, x0), check_int(iters, "iters", min=0)
+    memory = check_int(memory, "memory", min=1)
+    gtol = check_scalar(gtol, "gtol", min=0.0)
+    if batches is not None and len(batches) < iters:
+        raise ValueError(f"batches holds {len(batches)} mini-batches; expected at least iters={iters}")
+
+    def objective(k):
+        return f_and_grad if batches is None else (lambda w: f_and_grad(w, batches[k]))
+
+    fg = objective(0)
+    f, g = fg(x)
+    s_list, y_list, losses, evaluations = [], [], [f], 1
+    for k in range(iters):
+        if batches is not None and k > 0:         # a new mini-batch: a new function
+            fg = objective(k)
+            f, g = fg(x)
+            evaluations += 1
+        if float(np.linalg.norm(g)) <= gtol:
+            break
+        d = lbfgs_direction(g, s_list, y_list)
+        if float(d @ g) >= 0:
+            d = -g
+        x_new, f_new, g_new, n = backtracking_line_search(fg, x, f, g, d)
+        evaluations += n
+        s, y = x_new - x, g_new - g
+        if float(s @ y) > 1e-12:
+            s_list, y_list = (s_list + [s])[-memory:], (y_list + [y])[-memory:]
+        x, f, g = x_new, f_new, g_new
+        losses.append(f)
+    return QuasiNewtonResult(x, np.array(losses), evaluations)

@@ -8,19 +8,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._checks import check_array, check_int, check_positive, check_scalar
+
 
 def loss(x, curvature: float = 1.0):
-    return 0.5 * curvature * np.asarray(x) ** 2
+    """curvature * x**2 / 2, elementwise."""
+    return 0.5 * check_positive(curvature, "curvature") * check_array(x, "x", kind="real") ** 2
 
 
 def descend(lr: float, x0: float, steps: int, curvature: float = 1.0) -> np.ndarray:
     """The iterates x_0 .. x_steps of gradient descent (``steps + 1`` values)."""
-    if not np.isfinite(lr) or lr <= 0:
-        raise ValueError(f"lr={lr!r} is not valid; expected a positive number")
-    if not np.isfinite(curvature) or curvature <= 0:
-        raise ValueError(f"curvature={curvature!r} is not valid; expected a positive number")
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 0:
-        raise ValueError(f"steps={steps!r} is not valid; expected a non-negative integer")
+    lr, curvature = check_positive(lr, "lr"), check_positive(curvature, "curvature")
+    x0, steps = check_scalar(x0, "x0"), check_int(steps, "steps", min=0, max=10_000_000)
     xs = np.empty(steps + 1)
     xs[0] = x0
     for t in range(steps):
@@ -30,4 +29,4 @@ def descend(lr: float, x0: float, steps: int, curvature: float = 1.0) -> np.ndar
 
 def contraction(lr: float, curvature: float = 1.0) -> float:
     """|x_{t+1}| / |x_t|, the same at every step: |1 - lr * curvature|."""
-    return abs(1.0 - lr * curvature)
+    return abs(1.0 - check_positive(lr, "lr") * check_positive(curvature, "curvature"))

@@ -19,28 +19,19 @@ cosine have no class of their own and map to ``LambdaLR``.
 from __future__ import annotations
 
 import math
-import numbers
+
+from ._checks import check_int, check_positive, check_scalar
 
 __all__ = ["exponential", "inverse_time", "step_decay", "cosine", "warmup_cosine", "constant",
            "Scheduler", "torch_equivalent", "SCHEDULES"]
 
 
 def _positive(value, name, *, allow_zero=False):
-    ok = (not isinstance(value, bool) and isinstance(value, numbers.Real) and math.isfinite(value)
-          and (value >= 0 if allow_zero else value > 0))
-    if not ok:
-        kind = "non-negative" if allow_zero else "positive"
-        raise ValueError(f"{name}={value!r} is not valid; expected a {kind} number")
-    return float(value)
+    return check_scalar(value, name, min=0.0) if allow_zero else check_positive(value, name)
 
 
 def _count(value, name, *, allow_zero=False):
-    ok = (not isinstance(value, bool) and isinstance(value, numbers.Integral)
-          and (value >= 0 if allow_zero else value > 0))
-    if not ok:
-        kind = "non-negative" if allow_zero else "positive"
-        raise ValueError(f"{name}={value!r} is not valid; expected a {kind} integer")
-    return int(value)
+    return check_int(value, name, min=0 if allow_zero else 1)
 
 
 class Schedule:
@@ -50,9 +41,7 @@ class Schedule:
         self.name, self._fn, self.params = name, fn, params
 
     def __call__(self, t: int) -> float:
-        if isinstance(t, bool) or not isinstance(t, numbers.Integral) or t < 0:
-            raise ValueError(f"t={t!r} is not valid; expected a non-negative integer step")
-        return float(self._fn(int(t)))
+        return float(self._fn(check_int(t, "t", min=0)))
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
@@ -125,9 +114,9 @@ class Scheduler:
 
     def __init__(self, optimizer, schedule):
         if not hasattr(optimizer, "lr"):
-            raise ValueError(f"optimizer={optimizer!r} is not valid; expected an object with .lr")
+            raise TypeError(f"optimizer={optimizer!r} is not valid; expected an optimizer with .lr")
         if not callable(schedule):
-            raise ValueError(f"schedule={schedule!r} is not valid; expected a function t -> lr")
+            raise TypeError(f"schedule={schedule!r} is not valid; expected a function t -> lr")
         self.optimizer, self.schedule, self.t = optimizer, schedule, 0
         self.optimizer.lr = schedule(0)
 
@@ -143,6 +132,8 @@ class Scheduler:
 
 def torch_equivalent(schedule: Schedule, torch_optimizer):
     """The torch.optim.lr_scheduler object that produces the same learning rates."""
+    if not isinstance(schedule, Schedule):
+        raise TypeError(f"schedule={schedule!r} is not valid; expected a Schedule of this module")
     from torch.optim import lr_scheduler as S
 
     p = schedule.params

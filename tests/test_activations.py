@@ -1,6 +1,8 @@
 """Activation functions and the measurements of 01_activations: gradients, parity with torch,
 bad input, and every threshold the notebook asserts run on the opposite experiment."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -8,10 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from lecture_lib import activation_experiments as E
 from lecture_lib import activations as A
 from lecture_lib import data
+from lecture_lib.experiments import activations as E
 from lecture_lib.gradcheck import numerical_gradient, numerical_gradient_array, rel_error
+from lecture_lib.models.mlp import mlp
+from lecture_lib.timing import best_seconds, not_slower, within_margin
 from lecture_lib.widgets.saturation import saturation_explorer, stack_statistics
 
 
@@ -68,6 +72,17 @@ def test_sigmoid_is_stable_and_bounded():
     assert np.all((s >= 0) & (s <= 1)) and g.max() == 0.25
 
 
+def test_integer_inputs_are_computed_in_float_and_other_types_refused():
+    pixels = np.array([0, 200, 255], dtype=np.uint8)
+    np.testing.assert_allclose(A.sigmoid(pixels), A.sigmoid(pixels.astype(np.float64)))
+    assert A.relu(np.array([-3, 4])).dtype == np.float64 and A.tanh(np.float32([1.0])).dtype == np.float32
+    for bad, error in ((None, TypeError), (np.array([1 + 2j]), TypeError), ("1.0", TypeError),
+                       (np.array([True]), TypeError)):
+        for name in A.ELEMENTWISE:
+            with pytest.raises(error, match="x"):
+                A.apply(name, bad)
+
+
 def test_bad_input_is_a_clear_error():
     with pytest.raises(ValueError, match="activation='swish'.*expected one of"):
         A.get("swish")
@@ -76,16 +91,16 @@ def test_bad_input_is_a_clear_error():
     with pytest.raises(ValueError, match="alpha=-1"):
         A.elu(np.ones(3), alpha=-1.0)
     X, y = np.ones((4, 3)), np.array([0, 1, 0, 1])
-    with pytest.raises(ValueError, match="depth=0"):
-        E.deep_gradient_norms(X, y, "relu", depth=0)
+    with pytest.raises(ValueError, match="depth=1"):
+        E.measure_gradient_norms(X, y, "relu", init="he", depth=1, rng=0)
     with pytest.raises(ValueError, match="width=-5"):
-        E.deep_gradient_norms(X, y, "relu", width=-5)
-    with pytest.raises(ValueError, match="gain=-1"):
-        E.deep_gradient_norms(X, y, "relu", gain=-1.0)
+        E.measure_gradient_norms(X, y, "relu", init="he", width=-5, rng=0)
+    with pytest.raises(ValueError, match="scale=-1"):
+        E.measure_gradient_norms(X, y, "relu", init="he", scale=-1.0, rng=0)
     with pytest.raises(ValueError, match="activation='gelu'"):
-        E.make_mlp(3, [4], 2, "gelu")
+        mlp(10, n_in=3, widths=[4], activation="gelu")
     with pytest.raises(ValueError, match="width=0"):
-        E.make_mlp(3, [0], 2, "relu")
+        mlp(10, n_in=3, widths=[0])
     with pytest.raises(ValueError, match="weight_scale=-1"):
         stack_statistics("relu", -1.0, 1.0, 0.0, 3)
     with pytest.raises(ValueError, match="depth=0"):
@@ -95,33 +110,42 @@ def test_bad_input_is_a_clear_error():
     with pytest.raises(ValueError, match="not an option"):
         saturation_explorer(activation="swish")
     with pytest.raises(ValueError, match="2 seeds"):
-        E.bias_lowers_dead([0.1], [0.0])
+        E.bias_lowers_dead(E.DeadUnits(np.array([0.1]), np.array([np.nan])),
+                           E.DeadUnits(np.array([0.0]), np.array([np.nan])))
 
 
 # ------------------------------------------------------------------ thresholds, both ways
 def test_vanishing_threshold_both_ways(digits):
     X, y = digits.X_train[:128].astype(np.float64), digits.y_train[:128]
-    sig = E.deep_gradient_norms(X, y, "sigmoid", gain=1.0, rng=np.random.default_rng(0))
-    he = E.deep_gradient_norms(X, y, "relu", gain=2 ** 0.5, rng=np.random.default_rng(0))
-    lecun = E.deep_gradient_norms(X, y, "relu", gain=1.0, rng=np.random.default_rng(0))
-    assert E.vanishes(sig["factor"]) and not E.vanishes(he["factor"])
-    assert E.passes_through(he["factor"])
-    assert not E.passes_through(lecun["factor"]), "ReLU with LeCun init loses 1/sqrt(2) a layer"
-    assert not E.passes_through(sig["factor"])
+    sig = E.measure_gradient_norms(X, y, "sigmoid", init="lecun", rng=np.random.default_rng(0))
+    he = E.measure_gradient_norms(X, y, "relu", init="he", rng=np.random.default_rng(0))
+    lecun = E.measure_gradient_norms(X, y, "relu", init="lecun", rng=np.random.default_rng(0))
+    assert E.vanishes(sig) and not E.vanishes(he)
+    assert E.passes_through(he)
+    assert not E.passes_through(lecun), "ReLU with LeCun init loses 1/sqrt(2) a layer"
+    assert not E.passes_through(sig)
+    assert E.decays(sig) and E.decays(lecun) and not E.decays(dataclasses.replace(he, factor=1.01))
+    assert E.local_gradient_capped(sig) and not E.local_gradient_capped(dataclasses.replace(sig, local_grad_max=0.3))
+    assert E.slope_one_when_positive("relu") and not E.slope_one_when_positive("sigmoid")
 
 
 def test_zero_centring_thresholds_both_ways(digits):
     X, y = digits.X_train[:300].astype(np.float64), digits.y_train[:300]
-    H_sig = E.hidden_features(X, "sigmoid", rng=np.random.default_rng(0))
-    H_tanh = E.hidden_features(X, "tanh", rng=np.random.default_rng(0))
-    assert E.all_share_sign(E.sign_agreement_experiment(H_sig, y)["per_example"])
-    assert not E.all_share_sign(E.sign_agreement_experiment(H_tanh, y)["per_example"])
-    lrs = [1, 3, 10, 30, 100]
-    steps = {name: (E.steps_to_loss(H, y, lrs=lrs, target=0.3, max_steps=200)["steps"],
-                    E.steps_to_loss(H - H.mean(0), y, lrs=lrs, target=0.3, max_steps=200)["steps"])
-             for name, H in (("sigmoid", H_sig), ("tanh", H_tanh))}
-    assert E.centring_speeds_up(*steps["sigmoid"])
-    assert not E.centring_speeds_up(*steps["tanh"])
+    kw = {"lrs": [1, 3, 10, 30, 100], "target": 0.3, "max_steps": 200}
+    sig = E.measure_zero_centring(X, y, "sigmoid", rng=np.random.default_rng(0), **kw)
+    tanh = E.measure_zero_centring(X, y, "tanh", rng=np.random.default_rng(0), **kw)
+    assert E.all_share_sign(sig) and not E.all_share_sign(tanh)
+    assert E.centring_speeds_up(sig) and not E.centring_speeds_up(tanh)
+    assert E.zero_centred(tanh) and not E.zero_centred(sig)
+    assert not E.centring_speeds_up(dataclasses.replace(sig, centred=None))     # "not reached" is None
+    assert E.centring_speeds_up(dataclasses.replace(sig, raw=None))
+
+
+def test_sign_explanation_both_ways():
+    r = E.measure_sigmoid_weight_gradient(rng=np.random.default_rng(5))
+    assert E.chain_rule_matches(r) and E.one_shared_sign(r)
+    assert not E.one_shared_sign(dataclasses.replace(r, signs=(-1, 1)))
+    assert not E.chain_rule_matches(dataclasses.replace(r, rel_error=1e-3))
 
 
 def test_sign_agreement_values():
@@ -131,28 +155,50 @@ def test_sign_agreement_values():
 
 def test_saturation_threshold_both_ways():
     rng = np.random.default_rng(0)
-    assert E.saturates(E.saturated_share("tanh", rng.normal(0, 5, 5000)))
-    assert not E.saturates(E.saturated_share("tanh", rng.normal(0, 0.5, 5000)))
+    wide = E.measure_saturation(["tanh", "elu", "leaky_relu"], 5.0, rng=rng)
+    narrow = E.measure_saturation(["tanh"], 0.5, rng=rng)
+    assert E.saturates(wide, "tanh") and not E.saturates(narrow, "tanh")
+    assert E.tail_is_flat(wide, "elu") and not E.tail_is_flat(wide, "leaky_relu")
+
+
+def test_layer_output_predicates_both_ways(digits):
+    r = E.measure_layer_outputs(digits.X_train, ["relu", "elu", "sigmoid"], init="he", rng=np.random.default_rng(0))
+    assert E.sparse(r, "relu") and not E.sparse(r, "sigmoid")
+    assert E.closer_to_zero_mean(r, "elu", "relu") and not E.closer_to_zero_mean(r, "relu", "elu")
+
+
+def test_maxout_predicates_both_ways():
+    r = E.measure_maxout(rng=np.random.default_rng(0))
+    assert E.maxout_reproduces(r) and E.passes_full_gradient(r)
+    assert not E.maxout_reproduces(dataclasses.replace(r, vs_other=0.0))
+    assert not E.passes_full_gradient(dataclasses.replace(r, passed_min=0.0))
+    counts = E.measure_parameter_counts(["relu", "maxout", "tanh"])
+    assert E.doubles_parameters(counts) and not E.doubles_parameters({"maxout": counts["tanh"], "relu": counts["relu"]})
 
 
 def test_dead_unit_thresholds_both_ways(digits):
     def dead(bias, gain=None, X=digits.X_train, act="relu"):
-        return np.array([E.dead_fraction(E.make_mlp(64, [64] * 4, 10, act, bias=bias, gain=gain, seed=s), X, act)
-                         for s in range(5)])
+        return E.measure_dead_at_init(X, activation=act, bias=bias, gain=gain, n_seeds=5, rng=np.random.default_rng(0))
     bad, good = dead(-1.0), dead(0.0)
-    assert E.many_dead(bad.mean()) and not E.few_dead(bad.mean())
-    assert E.few_dead(good.mean()) and not E.many_dead(good.mean())
-    assert dead(-8.0, act="leaky_relu").max() == 0 and E.many_dead(dead(-8.0).mean())
+    assert E.many_dead(bad) and not E.few_dead(bad)
+    assert E.few_dead(good) and not E.many_dead(good)
+    assert E.none_dead(dead(-8.0, act="leaky_relu")) and E.many_dead(dead(-8.0))
+    assert not E.none_dead(dead(-8.0))
     raw = data.digits(seed=0).X_train
     small = 0.01 * np.sqrt(64)
     assert E.bias_lowers_dead(dead(0.0, small, raw), dead(0.01, small, raw))
     assert not E.bias_lowers_dead(dead(0.0, None, raw), dead(0.01, None, raw))
 
 
+def _units(*fractions):
+    return E.DeadUnits(np.array(fractions), np.full(len(fractions), np.nan))
+
+
 def test_bias_lowers_dead_needs_a_real_reduction():
-    assert E.bias_lowers_dead([0.2, 0.3, 0.25], [0.0, 0.01, 0.02])
-    assert not E.bias_lowers_dead([0.2, 0.3, 0.25], [0.21, 0.28, 0.26])   # noise
-    assert not E.bias_lowers_dead([0.2, 0.2, 0.2], [0.19, 0.19, 0.19])     # real but tiny
+    assert E.bias_lowers_dead(_units(0.2, 0.3, 0.25), _units(0.0, 0.01, 0.02))
+    assert not E.bias_lowers_dead(_units(0.2, 0.3, 0.25), _units(0.21, 0.28, 0.26))   # noise
+    assert not E.bias_lowers_dead(_units(0.2, 0.2, 0.2), _units(0.19, 0.19, 0.19))     # real but tiny
+    assert E.bias_lowers_dead(_units(0.2, np.nan, 0.3, 0.25), _units(0.0, 0.1, 0.01, 0.02))  # a diverged run left out
 
 
 def test_high_lr_kills_relu_not_a_normal_lr(digits):
@@ -160,36 +206,63 @@ def test_high_lr_kills_relu_not_a_normal_lr(digits):
 
     small = Splits(digits.X_train[:512], digits.y_train[:512], digits.X_val, digits.y_val,
                    digits.X_test, digits.y_test, 10)
-    high = [E.train_and_count_dead(small, "relu", lr=2.0, epochs=1, seed=s, batch_size=64)["after"] for s in (1, 2)]
-    ok = [E.train_and_count_dead(small, "relu", lr=0.1, epochs=1, seed=s, batch_size=64)["after"] for s in (1, 2)]
-    assert E.many_dead(np.nanmean(high)) and E.few_dead(np.mean(ok)) and not E.many_dead(np.mean(ok))
+    high = E.measure_dead_after_training(small, "relu", lr=2.0, n_seeds=2, rng=np.random.default_rng(1))
+    ok = E.measure_dead_after_training(small, "relu", lr=0.1, n_seeds=2, rng=np.random.default_rng(1))
+    assert E.many_dead(high) and E.few_dead(ok) and not E.many_dead(ok)
 
 
-def test_timing_predicates_both_ways():
+def test_prelu_slope_is_learned_and_not_when_frozen(digits):
+    r = E.measure_prelu_learning(digits, width=16, epochs=1, rng=np.random.default_rng(0))
+    assert E.alpha_learned(r) and E.frozen_alpha_stays(r)
+    assert not E.alpha_learned(dataclasses.replace(r, alpha_end=r.alpha_start))
+    assert not E.frozen_alpha_stays(dataclasses.replace(r, alpha_frozen=r.alpha_end))
+
+
+def test_cost_predicates_both_ways():
+    r = E.measure_activation_cost(10_000, repeats=3, rng=np.random.default_rng(0))
+    assert E.timings_valid(r) and E.relu_cheap(r) and E.relu_not_slower(r, "sigmoid")
+    slow = dataclasses.replace(r, numpy={**r.numpy, "relu": 100 * r.numpy["sigmoid"]})
+    assert not E.relu_cheap(dataclasses.replace(r, add=r.numpy["relu"] / 20))
+    assert not E.relu_not_slower(slow, "sigmoid") and not E.timings_valid(dataclasses.replace(r, add=60.0))
+
+
+def test_timing_helpers_both_ways():
     x_small = np.ones(10_000, dtype=np.float32)
     x_big = np.ones(3_000_000, dtype=np.float32)
     relu = E.numpy_kernels()["relu"]
-    t_small, t_big = E.time_call(relu, x_small, 5), E.time_call(relu, x_big, 5)
-    assert not E.within_margin(t_small, t_big), "a 300x bigger array must not time 'the same'"
-    assert E.within_margin(1.0, 2.9) and not E.within_margin(1.0, 3.1)
-    assert E.not_slower(t_small, t_big) and not E.not_slower(t_big, t_small)
-    add = E.time_call(lambda v: v + 1.0, x_small, 5)
-    assert E.cheap(E.time_call(relu, x_small, 5), add)
-    python_loop = E.time_call(lambda v: [max(t, 0.0) for t in v], x_small, 3)
-    assert not E.cheap(python_loop, add), "a Python loop is not cheap"
+    t_small, t_big = best_seconds(relu, x_small, repeats=5), best_seconds(relu, x_big, repeats=5)
+    assert not within_margin(t_small, t_big), "a 300x bigger array must not time 'the same'"
+    assert within_margin(1.0, 2.9) and not within_margin(1.0, 3.1)
+    assert not_slower(t_small, t_big) and not not_slower(t_big, t_small)
+    python_loop = best_seconds(lambda v: [max(t, 0.0) for t in v], x_small, repeats=3)
+    assert not not_slower(python_loop, best_seconds(lambda v: v + 1.0, x_small, repeats=5), E.CHEAP_MARGIN)
 
 
 def test_convergence_predicate_and_a_tiny_race(digits):
-    assert E.converges_faster(3, 7) and not E.converges_faster(3, 1) and not E.converges_faster(4, 4.5)
-    result = E.race(digits, ["relu"], lrs=[0.3], seeds=[0], epochs=1, target=0.99, widths=(8,))
-    assert result["relu"]["epochs_to"] == [2]  # never reached: one past the budget
-    assert E.median_epochs(result, "relu") == 2
+    race = E.measure_convergence_race(digits, ["relu", "tanh"], lrs=[0.3], n_seeds=1, epochs=1, target=0.99,
+                                      widths=(8,), rng=np.random.default_rng(0))
+    assert race.runs["relu"].epochs_to == (None,)  # never reached: "not reached" is None
+    assert race.median_epochs("relu") == np.inf
+    assert not E.converges_faster(race, "relu", "tanh")
+    fast = dataclasses.replace(race, runs={**race.runs, "relu": dataclasses.replace(race.runs["relu"], epochs_to=(1,))})
+    assert E.converges_faster(fast, "relu", "tanh") and not E.converges_faster(fast, "tanh", "relu")
+
+
+def test_the_race_is_cached_by_its_whole_configuration(digits, tmp_path, monkeypatch):
+    monkeypatch.setenv("LECTURE_CACHE_DIR", str(tmp_path))
+    kw = {"lrs": [0.3], "n_seeds": 1, "epochs": 1, "target": 0.5, "widths": (8,), "cache": True}
+    first = E.measure_convergence_race(digits, ["relu"], rng=np.random.default_rng(0), **kw)
+    assert len(list(tmp_path.glob("*.json"))) == 1
+    again = E.measure_convergence_race(digits, ["relu"], rng=np.random.default_rng(0), **kw)
+    assert again == first and len(list(tmp_path.glob("*.json"))) == 1
+    E.measure_convergence_race(digits, ["relu"], rng=np.random.default_rng(1), **kw)   # other seeds
+    assert len(list(tmp_path.glob("*.json"))) == 2
 
 
 def test_maxout_mlp_has_twice_the_parameters():
     def count(m):
         return sum(p.numel() for p in m.hidden.parameters())
-    assert count(E.make_mlp(64, [50, 50], 10, "maxout")) == 2 * count(E.make_mlp(64, [50, 50], 10, "relu"))
+    assert count(mlp(10, n_in=64, widths=[50, 50], activation="maxout")) == 2 * count(mlp(10, n_in=64, widths=[50, 50]))
 
 
 # ------------------------------------------------------------------ the explorer's numbers

@@ -141,6 +141,14 @@ def test_named_experiments_resolve():
         assert callable(C.resolve_experiment(claim)), claim.id
 
 
+@pytest.mark.parametrize("stem", existing_notebooks())
+def test_every_claim_of_an_existing_notebook_names_a_measure_function(stem):
+    for claim in C.claims_for(stem):
+        assert claim.experiment is not None, f"{claim.id} names no experiment"
+        function = C.resolve_experiment(claim)
+        assert function.__name__.startswith("measure_"), f"{claim.id}: {claim.experiment} is not a measure_<what>"
+
+
 def test_decide_bad_input_names_the_argument():
     with pytest.raises(ValueError, match="claim_id='init.he-reul'.*init.he-relu"):
         C.decide("init.he-reul", "confirmed", evidence="x", checks=True)

@@ -1,6 +1,8 @@
-"""lecture_lib.init and lecture_lib.preprocessing: formulas, the activation-statistics experiment,
-the small NumPy net, and every verdict predicate of 02_initialization on its opposite experiment."""
+"""lecture_lib.init and lecture_lib.preprocessing: formulas, the activation-statistics pass, and
+every verdict predicate of 02_initialization (lecture_lib.experiments.initialization) on its opposite
+experiment."""
 
+import dataclasses
 import math
 
 import numpy as np
@@ -10,16 +12,22 @@ from hypothesis import strategies as st
 
 from lecture_lib import init as I
 from lecture_lib import preprocessing as P
-from lecture_lib.gradcheck import numerical_gradient, rel_error
+from lecture_lib.experiments import initialization as E
 
 # A smaller copy of the notebook's experiment (10 layers; 200 units; 300 inputs): same physics.
-SMALL = {"depth": 10, "width": 200, "n_samples": 300, "n_features": 200, "seed": 0}
+SMALL = {"depth": 10, "width": 200, "n_samples": 300, "n_features": 200}
 
 
 @pytest.fixture(scope="module")
 def grid():
-    return I.statistics_grid(("small", "large", "lecun", "xavier", "he"), ("tanh", "relu", "sigmoid"),
-                             weight_grads=[("small", "tanh"), ("xavier", "tanh")], **SMALL)
+    return E.measure_activation_statistics(("small", "large", "lecun", "xavier", "he", "zeros"),
+                                           ("tanh", "relu", "sigmoid", "linear"),
+                                           weight_grads=[("small", "tanh"), ("xavier", "tanh")],
+                                           rng=np.random.default_rng(0), **SMALL)
+
+
+def stats(grid, init, activation):
+    return grid.get(init, activation)
 
 
 # --------------------------------------------------------------------------- formulas
@@ -60,29 +68,34 @@ def test_he_draws_have_the_he_variance():
 
 
 # --------------------------------------------------------------------------- bad input
-@pytest.mark.parametrize("call, match", [
-    (lambda: I.init_std("glorot", 3, 3), "init='glorot' is not known"),
-    (lambda: I.init_weights("he", 0, 3), "fan_in=0 is not valid"),
-    (lambda: I.init_weights("he", 3, -2), "fan_out=-2 is not valid"),
-    (lambda: I.init_std("he", 3, 3, scale=-1.0), "scale=-1.0 is not valid"),
-    (lambda: I.activation_statistics("he", "swish"), "activation='swish' is not known"),
-    (lambda: I.activation_statistics("he", "relu", depth=0), "depth=0 is not valid"),
-    (lambda: I.activation_statistics("he", "relu", width=-5), "width=-5 is not valid"),
-    (lambda: I.activation_statistics("he", "relu", scale=-0.1), "scale=-0.1 is not valid"),
-    (lambda: I.statistics_grid(("he", "kaiming")), "init='kaiming' is not known"),
-    (lambda: I.train_mlp(np.ones((4, 2)), np.zeros(4, int), np.ones((2, 2)), np.zeros(2, int), lr=0),
-     "lr=0 is not valid"),
-    (lambda: I.mlp_init([3]), "expected at least input and output sizes"),
-    (lambda: P.fit_standardizer(np.ones((3, 2)), std_floor=0), "std_floor=0 is not valid"),
-    (lambda: P.fit_standardizer(np.ones((3, 2)), std_floor=-1), "std_floor=-1 is not valid"),
-    (lambda: P.zero_center(np.ones((3, 2)), np.zeros(3)), r"mean has shape \(3,\); expected \(2,\)"),
-    (lambda: P.whiten(np.ones((3, 2)), P.pca_fit(np.eye(2)), k=3), r"k=3 is not valid"),
-    (lambda: P.whiten(np.ones((3, 2)), P.pca_fit(np.eye(2)), eps=-1), "eps=-1 is not valid"),
-    (lambda: P.sign_locked_fraction(np.ones((3, 2)), np.ones(2)), r"delta has shape \(2,\)"),
-    (lambda: P.tuned_steps_to_loss(np.ones((3, 2)), np.zeros(3, int), [], 0.1), "lrs is empty"),
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: I.init_std("glorot", 3, 3), ValueError, "init='glorot' is not known"),
+    (lambda: I.init_weights("he", 0, 3, rng=0), ValueError, "fan_in=0 is not valid"),
+    (lambda: I.init_weights("he", 3, -2, rng=0), ValueError, "fan_out=-2 is not valid"),
+    (lambda: I.init_std("he", 3, 3, scale=-1.0), ValueError, "scale=-1.0 is not valid"),
+    (lambda: I.init_weights("he", 3, 3, rng=0, dtype=np.int64), TypeError, "dtype=.*floating"),
+    (lambda: I.init_weights("he", 10**5, 10**5, rng=0), ValueError, "expected at most"),
+    (lambda: I.activation_statistics("he", "swish", np.ones((2, 3)), [np.ones((3, 3))], rng=0), ValueError,
+     "activation='swish' is not known"),
+    (lambda: I.activation_statistics("he", "relu", np.ones((2, 3)), [np.ones((4, 3))], rng=0), ValueError,
+     r"weights\[0\] has shape \(4, 3\)"),
+    (lambda: I.activation_statistics("he", "relu", np.ones((2, 3)), [np.ones((3, 3))], scale=-0.1, rng=0),
+     ValueError, "scale=-0.1 is not valid"),
+    (lambda: I.standard_weights(10**6, 500, 500, rng=0), ValueError, "expected at most"),
+    (lambda: E.measure_activation_statistics(depth=10**6, rng=0), ValueError, "expected at most"),
+    (lambda: E.measure_activation_statistics(("he", "kaiming"), rng=0), ValueError, "'kaiming' is not known"),
+    (lambda: E.measure_activation_statistics("lecun", rng=0), TypeError, "expected a list of names"),
+    (lambda: P.fit_standardizer(np.ones((3, 2)), std_floor=0), ValueError, "std_floor=0.0 is not valid"),
+    (lambda: P.fit_standardizer(np.ones((3, 2)), std_floor=-1), ValueError, "std_floor=-1.0 is not valid"),
+    (lambda: P.zero_center(np.ones((3, 2)), np.zeros(3)), ValueError, r"mean has shape \(3,\); expected \(2,\)"),
+    (lambda: P.whiten(np.ones((3, 2)), P.pca_fit(np.eye(2)), k=3), ValueError, r"k=3 is not valid"),
+    (lambda: P.whiten(np.ones((3, 2)), P.pca_fit(np.eye(2)), eps=-1), ValueError, "eps=-1.0 is not valid"),
+    (lambda: E.sign_locked_fraction(np.ones((3, 2)), np.ones(2)), ValueError, r"delta has shape \(2,\)"),
+    (lambda: E.measure_preprocessing({"raw": np.ones((3, 2))}, np.zeros(3, int), lrs=[], target=0.1,
+                                     max_steps=10), ValueError, "lrs is empty"),
 ])
-def test_bad_input_is_a_clear_value_error(call, match):
-    with pytest.raises(ValueError, match=match):
+def test_bad_input_is_a_clear_error(call, error, match):
+    with pytest.raises(error, match=match):
         call()
 
 
@@ -95,19 +108,18 @@ def test_explorer_rejects_unknown_init_and_out_of_range_depth():
         activation_stats_explorer(depth=0)
 
 
-# --------------------------------------------------------------------------- the experiment
+# --------------------------------------------------------------------------- the statistics pass
 def test_forward_statistics_match_a_direct_computation():
     rng = np.random.default_rng(3)
     X = rng.standard_normal((50, 8))
     weights = [rng.standard_normal((8, 6)), rng.standard_normal((6, 6))]
-    stats = I.activation_statistics("xavier", "tanh", depth=2, width=6, n_samples=50, n_features=8,
-                                    X=X, weights=weights, dtype=np.float64, backward=False)
+    s = I.activation_statistics("xavier", "tanh", X, weights, rng=0, backward=False)
     h1 = np.tanh(X @ (weights[0] * math.sqrt(2 / 14)))
     h2 = np.tanh(h1 @ (weights[1] * math.sqrt(2 / 12)))
-    np.testing.assert_allclose(stats.stds, [h1.std(), h2.std()], rtol=1e-12)
-    np.testing.assert_allclose(stats.means, [h1.mean(), h2.mean()], rtol=1e-12)
-    assert stats.hist.shape == (2, 40)
-    np.testing.assert_allclose(stats.hist.sum(axis=1), 1.0)
+    np.testing.assert_allclose(s.stds, [h1.std(), h2.std()], rtol=1e-12)
+    np.testing.assert_allclose(s.means, [h1.mean(), h2.mean()], rtol=1e-12)
+    assert s.hist.shape == (2, 40) and s.grad_rms.size == 0
+    np.testing.assert_allclose(s.hist.sum(axis=1), 1.0)
 
 
 @pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid"])
@@ -116,10 +128,9 @@ def test_backward_gradients_match_torch_autograd(activation):
     rng = np.random.default_rng(4)
     X = rng.standard_normal((30, 7))
     weights = [rng.standard_normal((7, 5))] + [rng.standard_normal((5, 5)) for _ in range(2)]
-    stats = I.activation_statistics("he", activation, depth=3, width=5, n_samples=30, n_features=7,
-                                    X=X, weights=weights, dtype=np.float64, seed=9,
-                                    weight_grads=True, grad_rows=30)
-    dout = np.random.default_rng(9).standard_normal((30, 5))   # the first draw after X is given
+    s = I.activation_statistics("he", activation, X, weights, rng=np.random.default_rng(9), weight_grads=True,
+                                grad_rows=30)
+    dout = np.random.default_rng(9).standard_normal((30, 5))   # the upstream gradient it drew
     fn = {"tanh": torch.tanh, "relu": torch.relu, "sigmoid": torch.sigmoid}[activation]
     h = torch.tensor(X)
     Ws, hs = [], []
@@ -132,93 +143,103 @@ def test_backward_gradients_match_torch_autograd(activation):
     (h * torch.tensor(dout)).sum().backward()
     rms = [float(t.grad.pow(2).mean().sqrt()) for t in hs]
     wrms = [float(W.grad.pow(2).mean().sqrt()) for W in Ws]
-    np.testing.assert_allclose(stats.grad_rms, rms, rtol=1e-10)
-    np.testing.assert_allclose(stats.weight_grad_rms, wrms, rtol=1e-10)
+    np.testing.assert_allclose(s.grad_rms, rms, rtol=1e-10)
+    np.testing.assert_allclose(s.weight_grad_rms, wrms, rtol=1e-10)
 
 
 def test_grid_shares_draws_and_relabels_identical_runs(grid):
-    lecun, xavier = grid["lecun", "tanh"], grid["xavier", "tanh"]
+    lecun, xavier = stats(grid, "lecun", "tanh"), stats(grid, "xavier", "tanh")
     assert lecun.init == "lecun" and xavier.init == "xavier"
     np.testing.assert_array_equal(lecun.stds, xavier.stds)   # square layers: the same std
-    assert not np.allclose(grid["he", "tanh"].stds, lecun.stds)
+    assert not np.allclose(stats(grid, "he", "tanh").stds, lecun.stds)
+    np.testing.assert_array_equal(stats(grid, "he", "tanh").grad_rms[-1:], stats(grid, "he", "linear").grad_rms[-1:])
+
+
+def test_per_layer_factor_and_depth_ratio():
+    assert I.per_layer_factor([1.0, 0.5, 0.25]) == pytest.approx(0.5)
+    assert I.per_layer_factor([9.0, 1.0, 0.5, 0.25], first=1) == pytest.approx(0.5)
+    assert I.per_layer_factor([1.0, 0.0]) == 0.0 and I.depth_ratio([2.0, 1.0]) == 0.5
+    with pytest.raises(ValueError, match="at least"):
+        I.per_layer_factor([1.0])
+    with pytest.raises(ValueError, match="negative"):
+        I.per_layer_factor([1.0, -1.0])
 
 
 # --------------------------------------------------------------------------- predicates: both ways
 def test_shrinks_by_holds_for_small_tanh_and_fails_on_he_relu(grid):
     predicted = 0.01 * math.sqrt(SMALL["width"])
-    assert I.shrinks_by(grid["small", "tanh"].stds, predicted)
-    assert grid["small", "tanh"].stds[-1] < 1e-5 < grid["he", "relu"].stds[-1]
-    assert I.shrinks_by(grid["small", "tanh"].grad_rms[::-1], predicted)
-    assert not I.shrinks_by(grid["he", "relu"].stds, predicted)
-    assert not I.shrinks_by(grid["he", "relu"].grad_rms[::-1], predicted)
+    small, he = stats(grid, "small", "tanh"), stats(grid, "he", "relu")
+    assert E.shrinks_by(small.stds, predicted) and E.vanished(small) and not E.vanished(he)
+    assert E.shrinks_by(small.grad_rms[::-1], predicted)
+    assert not E.shrinks_by(he.stds, predicted)
+    assert not E.shrinks_by(he.grad_rms[::-1], predicted)
 
 
 def test_decays_holds_for_xavier_relu_and_fails_on_he_relu(grid):
-    assert I.decays(grid["xavier", "relu"].stds) and I.decays(grid["lecun", "relu"].stds)
-    assert I.shrinks_by(grid["xavier", "relu"].stds, 1 / math.sqrt(2))
-    assert not I.decays(grid["he", "relu"].stds)
-    assert not I.shrinks_by(grid["he", "relu"].stds, 1 / math.sqrt(2))
+    assert E.decays(stats(grid, "xavier", "relu").stds) and E.decays(stats(grid, "lecun", "relu").stds)
+    assert E.shrinks_by(stats(grid, "xavier", "relu").stds, 1 / math.sqrt(2))
+    assert not E.decays(stats(grid, "he", "relu").stds)
+    assert not E.shrinks_by(stats(grid, "he", "relu").stds, 1 / math.sqrt(2))
 
 
 def test_stays_constant_holds_for_he_relu_and_fails_on_xavier_relu(grid):
-    assert I.stays_constant(grid["he", "relu"].stds)
-    assert I.stays_constant(grid["he", "relu"].grad_rms[::-1])
-    assert not I.stays_constant(grid["xavier", "relu"].stds)
-    assert not I.stays_constant(grid["xavier", "tanh"].stds)   # the "nuanced" drift of Xavier + tanh
+    assert E.stays_constant(stats(grid, "he", "relu").stds)
+    assert E.stays_constant(stats(grid, "he", "relu").grad_rms[::-1])
+    assert not E.stays_constant(stats(grid, "xavier", "relu").stds)
+    assert not E.stays_constant(stats(grid, "xavier", "tanh").stds)   # the "nuanced" drift of Xavier + tanh
+    assert E.drifts_slowly(stats(grid, "xavier", "tanh")) and not E.drifts_slowly(stats(grid, "xavier", "relu"))
+    assert E.keeps_scale_better(stats(grid, "xavier", "tanh"), stats(grid, "small", "tanh"))
+    assert not E.keeps_scale_better(stats(grid, "small", "tanh"), stats(grid, "xavier", "tanh"))
 
 
-def test_mostly_saturated_holds_for_large_tanh_and_fails_on_xavier_tanh(grid):
-    assert I.mostly_saturated(grid["large", "tanh"])
-    assert not I.mostly_saturated(grid["xavier", "tanh"])
-    assert grid["xavier", "tanh"].saturated[-1] < 0.01 < grid["large", "tanh"].saturated[-1]
+def test_saturation_predicates_both_ways(grid):
+    assert E.mostly_saturated(stats(grid, "large", "tanh")) and not E.hardly_saturated(stats(grid, "large", "tanh"))
+    assert not E.mostly_saturated(stats(grid, "xavier", "tanh")) and E.hardly_saturated(stats(grid, "xavier", "tanh"))
 
 
 def test_sigmoid_loses_the_gradient_where_tanh_keeps_it(grid):
-    back_s = I.per_layer_factor(grid["xavier", "sigmoid"].grad_rms[::-1], first=0)
-    back_t = I.per_layer_factor(grid["xavier", "tanh"].grad_rms[::-1], first=0)
-    assert back_s < 0.3 < 0.85 < back_t
+    sig, tanh = stats(grid, "xavier", "sigmoid"), stats(grid, "xavier", "tanh")
+    assert E.loses_gradient(sig) and not E.keeps_gradient(sig)
+    assert E.keeps_gradient(tanh) and not E.loses_gradient(tanh)
+    assert E.uncentred(sig) and not E.uncentred(tanh)
 
 
 def test_small_weight_gradients_are_tiny_against_xavier(grid):
-    assert np.all(grid["small", "tanh"].weight_grad_rms < 1e-3 * grid["xavier", "tanh"].weight_grad_rms)
-    assert not np.all(grid["xavier", "tanh"].weight_grad_rms < 1e-3 * grid["small", "tanh"].weight_grad_rms)
+    small, xavier = stats(grid, "small", "tanh"), stats(grid, "xavier", "tanh")
+    assert E.weight_gradients_tiny(small, xavier) and not E.weight_gradients_tiny(xavier, small)
 
 
 def test_relu_keeps_half_the_second_moment_and_other_activations_do_not(grid):
-    rng = np.random.default_rng(0)
-    z = 2.3 * rng.standard_normal(400_000)
-    assert I.relu_second_moment_ratio(z) == pytest.approx(0.5, abs=0.005)
-    assert abs(I.relu_second_moment_ratio(z + 1.0) - 0.5) > 0.1           # not symmetric: no 1/2
-    assert I.halves_second_moment(grid["he", "relu"].second_moment_ratio)
-    assert not I.halves_second_moment(grid["xavier", "tanh"].second_moment_ratio)
-    linear = I.activation_statistics("he", "linear", backward=False, **SMALL)
-    assert not I.halves_second_moment(linear.second_moment_ratio)
+    m = E.measure_relu_second_moment(2.3, 400_000, rng=np.random.default_rng(0))
+    assert E.exactly_half(m) and E.variance_is_not_half(m)
+    assert not E.exactly_half(dataclasses.replace(m, second_moment_ratio=m.variance_ratio))
+    assert abs(I.relu_second_moment_ratio(2.3 * np.random.default_rng(1).standard_normal(10**5) + 1.0) - 0.5) > 0.1
+    assert E.halves_second_moment(stats(grid, "he", "relu"))
+    assert not E.halves_second_moment(stats(grid, "xavier", "tanh"))
+    assert not E.halves_second_moment(stats(grid, "he", "linear"))
 
 
-def test_dead_units_counted_per_unit():
+def test_dead_units_counted_per_unit(grid):
     h = np.array([[0.0, 1.0, 0.0], [0.0, 0.0, 2.0]])
     assert I.dead_unit_fraction(h) == pytest.approx(1 / 3)
-    stats = I.activation_statistics("he", "relu", depth=1, width=300, n_samples=500, n_features=300)
-    assert stats.dead_units[0] == 0.0
-    positive = 1 + 0.1 * np.abs(np.random.default_rng(0).standard_normal((500, 300)))
-    shifted = I.activation_statistics("he", "relu", depth=1, width=300, n_samples=500, n_features=300,
-                                      X=positive.astype(np.float32))
+    he = stats(grid, "he", "relu")
+    assert E.no_dead_units_at_first(he) and E.few_dead_units(he)
+    rng = np.random.default_rng(0)
+    positive = (1 + 0.1 * np.abs(rng.standard_normal((500, 300)))).astype(np.float32)
+    shifted = I.activation_statistics("he", "relu", positive, I.standard_weights(1, 300, 300, rng), rng=rng)
     assert shifted.dead_units[0] > 0.3   # inputs far from centred: units with negative weight sums die
+    assert not E.no_dead_units_at_first(shifted)
 
 
-# --------------------------------------------------------------------------- the NumPy net
-@pytest.mark.parametrize("activation", ["tanh", "relu", "sigmoid"])
-def test_mlp_gradients_pass_a_gradient_check(activation):
-    rng = np.random.default_rng(1)
-    X = rng.standard_normal((6, 4)) + 0.1
-    y = np.array([0, 1, 2, 1, 0, 2])
-    params = I.mlp_init([4, 5, 5, 3], "xavier", rng)
-    _, grads = I.mlp_loss(params, X, y, activation)
-    for p, g in zip(params, grads, strict=True):
-        num = numerical_gradient(lambda _: I.mlp_loss(params, X, y, activation)[0], p)
-        assert rel_error(num, g) < 1e-7
+def test_xavier_naming_predicates_both_ways():
+    r = E.measure_xavier_naming(600, 200, rng=np.random.default_rng(0))
+    assert E.same_variance(r.notes, r.lecun) and E.same_variance(r.torch, r.glorot)
+    assert E.different_variance(r.notes, r.glorot) and not E.same_variance(r.notes, r.glorot)
+    square = E.measure_xavier_naming(300, 300, rng=np.random.default_rng(0))   # the names agree here
+    assert not E.different_variance(square.notes, square.glorot)
 
 
+# --------------------------------------------------------------------------- training from an init
 @pytest.fixture(scope="module")
 def digits_norm():
     from lecture_lib.data import digits
@@ -227,34 +248,32 @@ def digits_norm():
 
 
 def test_equal_weights_stay_equal_and_random_ones_do_not(digits_norm):
-    d = digits_norm
-    kw = {"hidden": (16,), "activation": "tanh", "lr": 0.1, "epochs": 2, "seed": 0}
-    zeros = I.train_mlp(d.X_train, d.y_train, d.X_val, d.y_val, init="zeros", **kw)
-    const = I.train_mlp(d.X_train, d.y_train, d.X_val, d.y_val,
-                        init=lambda i, o, rng: np.full((i, o), 0.05), **kw)
-    he = I.train_mlp(d.X_train, d.y_train, d.X_val, d.y_val, init="he", **kw)
-    assert np.all(zeros.params[0] == 0)
-    assert np.abs(const.params[0] - const.initial[0]).max() > 1e-3 and I.unit_spread(const.params[0]) < 1e-9
-    assert I.unit_spread(he.params[0]) > 0.1
+    kw = {"hidden": (16,), "activation": "tanh", "lr": 0.1, "epochs": 2}
+    zeros = E.measure_init_training(digits_norm, init="zeros", rng=np.random.default_rng(0), **kw)
+    const = E.measure_init_training(digits_norm, init=lambda i, o, rng: np.full((i, o), 0.05),
+                                    rng=np.random.default_rng(0), **kw)
+    he = E.measure_init_training(digits_norm, init="he", rng=np.random.default_rng(0), **kw)
+    assert E.first_weights_moved(zeros) == 0.0 and not E.weights_moved(zeros)
+    assert E.weights_moved(const) and E.units_identical(const) and not E.units_differ(const)
+    assert E.units_differ(he) and not E.units_identical(he)
 
 
 def test_learns_and_stuck_at_chance_both_ways(digits_norm):
-    d = digits_norm
-    kw = {"activation": "relu", "lr": 0.1, "epochs": 10, "seed": 0}
-    shallow = I.train_mlp(d.X_train, d.y_train, d.X_val, d.y_val, hidden=(64,), init="small", **kw)
-    deep = I.train_mlp(d.X_train, d.y_train, d.X_val, d.y_val, hidden=(64,) * 6, init="small", **kw)
-    assert I.learns(shallow) and not I.stuck_at_chance(shallow)
-    assert I.stuck_at_chance(deep) and not I.learns(deep)
+    kw = {"activation": "relu", "lr": 0.1, "epochs": 10, "init": "small"}
+    shallow = E.measure_init_training(digits_norm, hidden=(64,), rng=np.random.default_rng(0), **kw)
+    deep = E.measure_init_training(digits_norm, hidden=(64,) * 6, rng=np.random.default_rng(0), **kw)
+    assert E.learns(shallow) and not E.stuck_at_chance(shallow)
+    assert E.stuck_at_chance(deep) and not E.learns(deep)
+    assert E.close_to(shallow, shallow) and not E.close_to(deep, shallow)
 
 
-def test_train_mlp_is_reproducible_and_records_divergence(digits_norm):
-    d = digits_norm
-    kw = {"hidden": (16, 16), "lr": 0.1, "epochs": 2, "seed": 3}
-    a = I.train_mlp(d.X_train, d.y_train, d.X_val, d.y_val, **kw)
-    b = I.train_mlp(d.X_train, d.y_train, d.X_val, d.y_val, **kw)
+def test_training_is_reproducible_and_records_divergence(digits_norm):
+    kw = {"hidden": (16, 16), "lr": 0.1, "epochs": 2}
+    a = E.measure_init_training(digits_norm, rng=np.random.default_rng(3), **kw)
+    b = E.measure_init_training(digits_norm, rng=np.random.default_rng(3), **kw)
     assert a.train_loss == b.train_loss and a.diverged_at is None
-    bad = I.train_mlp(d.X_train, d.y_train, d.X_val, d.y_val, hidden=(64,) * 6, init="large",
-                      activation="relu", lr=0.1, epochs=2)
+    bad = E.measure_init_training(digits_norm, hidden=(64,) * 6, init="large", activation="relu", lr=0.1, epochs=2,
+                                  rng=np.random.default_rng(0))
     assert bad.diverged_at == 1
 
 
@@ -271,6 +290,8 @@ def test_standardizer_uses_train_statistics_and_floors_constant_features():
     X_val = rng.normal(3.0, 2.0, size=(50, 4))
     assert np.all(np.isfinite(P.normalize(X_val, mean, std)))
     assert np.abs(P.normalize(X_val, mean, std).mean(axis=0)[0]) > 0   # val is not re-centred
+    pixels = (255 * rng.uniform(size=(20, 3))).astype(np.uint8)
+    np.testing.assert_allclose(P.zero_center(pixels, pixels.mean(axis=0)).mean(axis=0), 0, atol=1e-12)
 
 
 def test_pca_and_whitening():
@@ -283,35 +304,34 @@ def test_pca_and_whitening():
     cov = np.cov(Zp, rowvar=False, bias=True)
     np.testing.assert_allclose(cov, np.diag(pca.variances), atol=1e-10)
     W = P.whiten(X, pca, eps=0.0)
-    np.testing.assert_allclose(np.cov(W, rowvar=False, bias=True), np.eye(3), atol=1e-10)
+    assert E.decorrelated(np.cov(W, rowvar=False, bias=True)) and E.decorrelated(cov)
+    assert not E.decorrelated(np.cov(X, rowvar=False, bias=True))
     assert P.pca_project(X, pca, k=2).shape == (500, 2) and 0 < pca.explained(1) < 1
+    assert pca.components_for(0.999) == 3 and pca.components_for(pca.explained(1)) == 1
 
 
 def test_sign_lock_and_coupling_both_ways():
     rng = np.random.default_rng(2)
     positive = rng.uniform(0, 1, size=(400, 10))
-    delta = rng.standard_normal(400)
-    assert P.sign_locked_fraction(positive, delta) == 1.0
-    assert P.sign_locked_fraction(positive - positive.mean(axis=0), delta) < 0.05
-    assert P.still_coupled(positive)                          # shared positive mean: coupled
-    assert not P.still_coupled(rng.standard_normal((5000, 10)))  # independent, centred: not
+    y = rng.integers(0, 3, 400)
+    cmp = E.measure_preprocessing({"positive": positive, "centred": positive - positive.mean(axis=0),
+                                   "gaussian": rng.standard_normal((400, 10))}, y, lrs=[1.0], target=1.0,
+                                  max_steps=5)
+    pos, cen, gauss = cmp.versions.values()
+    assert E.signs_locked(pos) and not E.signs_unlocked(pos)
+    assert E.signs_unlocked(cen) and not E.signs_locked(cen)
+    assert E.still_coupled(pos) and E.coupling_halved(pos, cen) and not E.coupling_halved(cen, pos)
+    assert not E.still_coupled(gauss)
 
 
 def test_speeds_up_holds_for_normalized_digits_and_fails_on_the_opposite(digits_norm):
     from lecture_lib.data import digits
 
     raw = digits(seed=0)
-    X, y = raw.X_train, raw.y_train
-    lrs = 10.0 ** np.arange(-1, 2.6, 0.5)
-    slow = P.tuned_steps_to_loss(X, y, lrs, 0.1, 400)
-    fast = P.tuned_steps_to_loss(digits_norm.X_train, y, lrs, 0.1, 400)
-    assert P.speeds_up(slow, fast)
-    assert not P.speeds_up(fast, slow)     # the opposite comparison
-    assert not P.speeds_up(slow, slow)     # no speed-up against itself
-
-
-def test_steps_to_loss_reports_divergence_as_none():
-    rng = np.random.default_rng(0)
-    X = rng.uniform(0, 1, size=(100, 5))
-    y = rng.integers(0, 3, 100)
-    assert P.steps_to_loss(X, y, lr=1e6, target=0.01, max_steps=20) is None
+    cmp = E.measure_preprocessing({"raw": raw.X_train, "normalized": digits_norm.X_train}, raw.y_train,
+                                  lrs=10.0 ** np.arange(-1, 2.6, 0.5), target=0.1, max_steps=400)
+    slow, fast = cmp.versions["raw"], cmp.versions["normalized"]
+    assert E.speeds_up(slow, fast)
+    assert not E.speeds_up(fast, slow)     # the opposite comparison
+    assert not E.speeds_up(slow, slow)     # no speed-up against itself
+    assert slow.condition > fast.condition

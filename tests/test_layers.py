@@ -1,13 +1,12 @@
 """The vectorized gates of lecture_lib.layers: gradient checks (float64, rel. error < 1e-7),
-parity with torch, bad input; the two-layer net built from them, and the thresholds that
-03_backprop_gates asserts, each shown to fail on the opposite experiment."""
+parity with torch, bad input, and the checkers of the backprop exercises."""
 
 import numpy as np
 import pytest
 import torch
 
-from lecture_lib import backprop, layers, twolayer
-from lecture_lib.data import spiral
+from lecture_lib import layers
+from lecture_lib.experiments.backprop import gradients_agree
 from lecture_lib.gradcheck import numerical_gradient, numerical_gradient_array, rel_error
 
 TOL = 1e-7
@@ -57,8 +56,8 @@ def test_a_wrong_gradient_fails_the_check():
     x, dout = rng.standard_normal(8), rng.standard_normal(8)
     out, _ = layers.sigmoid_forward(x)
     numeric = numerical_gradient_array(lambda v: layers.sigmoid_forward(v)[0], x, dout)
-    assert backprop.gradients_agree(rel_error(layers.sigmoid_backward(dout, (out,)), numeric))
-    assert not backprop.gradients_agree(rel_error(dout * out, numeric))
+    assert gradients_agree(rel_error(layers.sigmoid_backward(dout, (out,)), numeric))
+    assert not gradients_agree(rel_error(dout * out, numeric))
 
 
 # --------------------------------------------------------------------------- parity with torch
@@ -114,67 +113,6 @@ def test_shape_mismatch_names_both_shapes():
         layers.softmax_loss(np.zeros((4, 3)), np.zeros(5, dtype=int))
     with pytest.raises(ValueError, match="labels"):
         layers.svm_loss(np.zeros((2, 3)), np.array([0, 3]))
-
-
-# --------------------------------------------------------------------------- the two-layer net
-def test_twolayer_matches_torch():
-    rng = _rng(6)
-    X, y = rng.standard_normal((10, 3)), rng.integers(0, 4, 10)
-    params = twolayer.init_params(3, 7, 4, seed=1)
-    params["b1"] += 0.1 * rng.standard_normal(7)
-    loss, grads = twolayer.loss_and_grads(params, X, y, reg=1e-2)
-    loss_t, grads_t = twolayer.torch_grads(params, X, y, reg=1e-2)
-    assert abs(loss - loss_t) < 1e-12
-    for name in twolayer.PARAM_NAMES:
-        assert rel_error(grads[name], grads_t[name]) < TOL, name
-
-
-def test_spiral_threshold_fails_on_the_opposite_experiment():
-    """The staged-computation check passes for the correct backward and fails when ReLU's
-    backward is replaced by the identity (a wrong local gradient)."""
-    X, y = spiral(3, 60, 0.2, seed=0)
-    Xh, yh = spiral(3, 60, 0.2, seed=1)
-    good = twolayer.train(X, y, steps=300, seed=0).params
-    assert twolayer.spiral_accuracy_ok(twolayer.accuracy(good, X, y), twolayer.accuracy(good, Xh, yh))
-    bad = twolayer.train(X, y, steps=300, seed=0, relu_backward=lambda dout, cache: dout).params
-    assert not twolayer.spiral_accuracy_ok(twolayer.accuracy(bad, X, y), twolayer.accuracy(bad, Xh, yh))
-
-
-def test_bad_training_arguments():
-    X, y = spiral(3, 10, 0.2, seed=0)
-    with pytest.raises(ValueError, match="lr=-1"):
-        twolayer.train(X, y, lr=-1)
-    with pytest.raises(ValueError, match="H=0"):
-        twolayer.init_params(2, 0, 3)
-
-
-# --------------------------------------------------------------------------- the scale of the data
-def test_gradient_scales_exactly_only_at_zero_weights():
-    X, y = spiral(3, 30, 0.2, seed=0)
-    b = np.zeros(3)
-    assert backprop.scales_by(backprop.gradient_scale_ratio(X, y, np.zeros((2, 3)), b, 1000.0), 1000.0)
-    # opposite experiment: no scaling gives ratio 1, not 1000
-    assert not backprop.scales_by(backprop.gradient_scale_ratio(X, y, np.zeros((2, 3)), b, 1.0), 1000.0)
-    W = 0.01 * _rng(0).standard_normal((2, 3))
-    assert not backprop.scales_by(backprop.gradient_scale_ratio(X, y, W, b, 1000.0), 1000.0, rtol=0.1)
-
-
-def test_lr_rule_predicate_on_both_experiments():
-    X, y = spiral(3, 30, 0.2, seed=0)
-    lr_raw = backprop.largest_stable_lr(X, y, steps=50, iters=16)
-    lr_scaled = backprop.largest_stable_lr(1000.0 * X, y, steps=50, iters=16)
-    assert not backprop.lr_drop_matches(lr_raw, lr_scaled, 1000.0)       # the notes' rule fails
-    assert backprop.lr_drop_matches(lr_raw, lr_raw, 1000.0)              # opposite: same data
-    assert not backprop.is_stable(backprop.linear_losses(1000.0 * X, y, lr_raw / 1000.0, 50))
-    assert backprop.is_stable(backprop.linear_losses(X, y, lr_raw / 2, 50))
-
-
-def test_stability_predicate():
-    assert backprop.is_stable(np.array([1.1, 1.0, 0.9]))
-    assert not backprop.is_stable(np.array([1.1, 1.3, 0.9]))
-    assert not backprop.is_stable(np.array([1.1, np.nan, 0.9]))
-    with pytest.raises(ValueError, match="lo="):
-        backprop.largest_stable_lr(np.ones((3, 2)), np.array([0, 1, 2]), lo=10.0, hi=1.0)
 
 
 # --------------------------------------------------------------------------- the exercises

@@ -4,7 +4,7 @@ as the two-layer net and as torch, training that learns the digits and stops whe
 import numpy as np
 import pytest
 
-from lecture_lib import nets, optim, twolayer
+from lecture_lib import layers, nets, optim
 from lecture_lib.data import digits
 from lecture_lib.gradcheck import numerical_gradient, rel_error
 
@@ -24,17 +24,31 @@ def test_mlp_gradients_match_centred_differences(activation):
         assert rel_error(num, grads[name]) < 1e-7, (activation, name)
 
 
-def test_mlp_equals_the_two_layer_net_and_torch():
+def _two_layer_by_hand(p, X, y, reg):
+    h, c1 = layers.affine_forward(X, p["W1"], p["b1"])
+    a, c2 = layers.relu_forward(h)
+    s, c3 = layers.affine_forward(a, p["W2"], p["b2"])
+    loss, ds = layers.softmax_loss(s, y)
+    da, dW2, db2 = layers.affine_backward(ds, c3)
+    _, dW1, db1 = layers.affine_backward(layers.relu_backward(da, c2), c1)
+    loss += 0.5 * reg * (np.sum(p["W1"] ** 2) + np.sum(p["W2"] ** 2))
+    return loss, {"W1": dW1 + reg * p["W1"], "b1": db1, "W2": dW2 + reg * p["W2"], "b2": db2}
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
+def test_mlp_equals_the_staged_two_layer_net_and_torch(activation):
     rng = np.random.default_rng(1)
     X, y = _problem(rng, n=8, d=4, c=3)
-    net = nets.MLP([4, 10, 3], rng=rng)
-    params = {k: net.params[k] for k in twolayer.PARAM_NAMES}
+    net = nets.MLP([4, 10, 5, 3], activation=activation, rng=rng)
     loss, grads = net.loss(X, y, reg=0.01)
-    ref_loss, ref_grads = twolayer.loss_and_grads(params, X, y, reg=0.01)
-    t_loss, t_grads = twolayer.torch_grads(params, X, y, reg=0.01)
-    assert abs(loss - ref_loss) < 1e-12 and abs(loss - t_loss) < 1e-12
-    for k in twolayer.PARAM_NAMES:
-        assert rel_error(grads[k], ref_grads[k]) < 1e-12 and rel_error(grads[k], t_grads[k]) < 1e-10
+    t_loss, t_grads = nets.torch_loss_and_grads(net, X, y, reg=0.01)
+    assert abs(loss - t_loss) < 1e-12
+    for k in grads:
+        assert rel_error(grads[k], t_grads[k]) < 1e-10, k
+    two = nets.MLP([4, 10, 3], rng=rng)
+    loss, grads = two.loss(X, y, reg=0.01)
+    ref_loss, ref_grads = _two_layer_by_hand(two.params, X, y, 0.01)
+    assert abs(loss - ref_loss) < 1e-12 and all(rel_error(grads[k], ref_grads[k]) < 1e-12 for k in grads)
 
 
 def test_trace_records_each_hidden_layer():
@@ -56,11 +70,12 @@ def test_float32_stays_float32():
     assert scores.dtype == np.float32 and all(g.dtype == np.float32 for g in grads.values())
 
 
-def test_weight_std_rules():
-    assert nets.weight_std("lecun", 100, 7) == pytest.approx(0.1)
-    assert nets.weight_std("he", 50, 7) == pytest.approx(0.2)
-    assert nets.weight_std("xavier", 30, 70) == pytest.approx(np.sqrt(2 / 100))
-    assert nets.weight_std("small", 3, 3) == 0.01
+def test_weights_follow_the_init_rules():
+    from lecture_lib.init import init_std
+
+    net = nets.MLP([400, 300, 10], init="he", rng=np.random.default_rng(0))
+    assert net.params["W1"].std() == pytest.approx(init_std("he", 400, 300), rel=0.01)
+    assert np.all(nets.MLP([5, 4, 3], init="zeros", rng=np.random.default_rng(0)).params["W1"] == 0)
 
 
 def test_training_learns_the_digits_and_stops_on_divergence():

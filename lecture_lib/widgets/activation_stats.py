@@ -40,7 +40,7 @@ class ActivationStatsExplorer(Explorer):
         if width not in self._weights:
             self._inputs[width] = np.random.default_rng(0).standard_normal((N_SAMPLES, width),
                                                                            dtype=np.float32)
-            self._weights[width] = I.standard_weights(MAX_DEPTH, width, width, seed=1)
+            self._weights[width] = I.standard_weights(MAX_DEPTH, width, width, rng=1)
         return self._inputs[width], self._weights[width]
 
     def build(self, figure):
@@ -75,9 +75,8 @@ class ActivationStatsExplorer(Explorer):
     def draw(self, depth, width, init, scale, activation):
         X, weights = self._draws(width)
         with np.errstate(over="ignore", invalid="ignore"):
-            stats = I.activation_statistics(init, activation, depth=depth, width=width,
-                                            n_samples=N_SAMPLES, n_features=width, scale=scale,
-                                            X=X, weights=weights[:depth], hist_rows=N_SAMPLES)
+            stats = I.activation_statistics(init, activation, X, weights[:depth], scale=scale, rng=0,
+                                            hist_rows=N_SAMPLES)
         layers = np.arange(1, depth + 1)
         self.std_line.set_data(layers, np.clip(stats.stds, *_STD_LIM))
         self.mean_line.set_data(layers, np.clip(np.abs(stats.means), *_STD_LIM))

@@ -5,7 +5,7 @@ to see the four patterns of backprop: add distributes, multiply swaps, max route
 from __future__ import annotations
 
 from ..autodiff import Value
-from ..graph_drawing import add_legend_note, draw_graph
+from ..plots.backprop import add_legend_note, draw_graph
 from .base import Explorer, dropdown, float_slider
 
 

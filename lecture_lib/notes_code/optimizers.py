@@ -1,4 +1,5 @@
-"""The lecture notes' optimizer code, transcribed as written, typos kept, for the errata of 04.
+"""The lecture notes' optimizer code (section *AdaGrad* to *Adam*), transcribed as written, typos
+kept, for the errata of 04_optimizers.
 
 Two changes only, so that it runs: ``while True:`` becomes ``for _ in range(num_iterations)``
 (bounded), and ``compute_gradient`` and the starting point are arguments. Every other line is the
@@ -9,7 +10,7 @@ notes' line, including its mistakes:
 - full Adam: ``for t in range(num_iterations)`` starts at t = 0, where ``1 - beta1 ** t`` is 0.
 
 Each function returns the iterates (``num_iterations + 1`` rows) so the notebook can plot them.
-The correct versions are :mod:`lecture_lib.optim`.
+The correct versions are :mod:`lecture_lib.optim` (and the updates written out in 04).
 """
 
 from __future__ import annotations

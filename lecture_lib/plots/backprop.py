@@ -1,16 +1,19 @@
-"""Draw a small computational graph of :class:`~lecture_lib.autodiff.Value` nodes with
-matplotlib (no graphviz): inputs on the left, the output on the right, each node's forward value
-above it and its gradient below it.
+"""Figures of 03_backprop_gates: computational graphs drawn from the autodiff engine's own nodes,
+the stability edge of the learning rate, the staged two-layer net on the spiral, and the gradient
+check's error against the step h.
 
-``draw_graph(ax, root)`` lays the graph out and returns a :class:`GraphPicture`;
-``picture.update(new_root)`` rewrites only the value and gradient labels for a graph of the same
-shape (the explorers call it on every slider move, so nothing else is redrawn).
+A graph is laid out with matplotlib (no graphviz): inputs on the left, the output on the right, each
+node's forward value above it and its gradient below it. ``draw_graph(ax, root)`` lays it out and
+returns a :class:`GraphPicture`; ``picture.update(new_root)`` rewrites only the value and gradient
+labels for a graph of the same shape (the gate explorer calls it on every slider move).
 """
 
 from __future__ import annotations
 
-from .autodiff import Value
-from .style import PALETTE
+import numpy as np
+
+from ..autodiff import Value
+from ..style import COLORS, PALETTE, new_figure, style_marker
 
 VALUE_COLOR = PALETTE["blue"]
 GRAD_COLOR = PALETTE["vermillion"]
@@ -71,6 +74,8 @@ class GraphPicture:
 
     def __init__(self, ax, root: Value, *, fmt: str = ".3g", title: str | None = None,
                  show_grad: bool = True):
+        if not isinstance(root, Value):
+            raise TypeError(f"root of type {type(root).__name__} is not valid; expected a Value")
         self.ax, self.fmt, self.show_grad = ax, fmt, show_grad
         self.nodes, self.pos = layout(root)
         self.texts = []
@@ -129,3 +134,85 @@ def add_legend_note(ax) -> None:
     """A one-line key: which colour is the value and which the gradient."""
     ax.text(0.0, -0.02, "blue: forward value   ·   vermillion ∇: gradient of the output",
             transform=ax.transAxes, ha="left", va="top", fontsize=11, color="0.25")
+
+
+# --------------------------------------------------------------------------- the figures
+def plot_graphs(graphs: dict, width_ratios=None):
+    """One panel per graph, ``{title: root}``, side by side, with the colour key under the last."""
+    if not isinstance(graphs, dict) or not graphs:
+        raise TypeError("graphs is not valid; expected a non-empty dict {title: root Value}")
+    fig = new_figure(13, 4.6 if len(graphs) > 1 else 3.8)
+    axes = np.atleast_1d(fig.subplots(1, len(graphs), width_ratios=width_ratios))
+    for ax, (title, root) in zip(axes, graphs.items(), strict=True):
+        draw_graph(ax, root, title=title)
+    add_legend_note(axes[-1])
+    return fig
+
+
+def plot_stable_lr(result):
+    """Loss after the run's steps against the learning rate, raw and scaled data, with the largest
+    stable rates and the notes' rule (an :class:`~lecture_lib.experiments.backprop.StableLR`)."""
+    fig = new_figure(8.5, 4.2)
+    ax = fig.subplots()
+    ax.loglog(result.sweep_lrs, result.final_raw, label="raw data", **style_marker(0), markersize=4)
+    ax.loglog(result.sweep_lrs, result.final_scaled, label=f"data × {result.factor:g}", **style_marker(1),
+              markersize=4)
+    ax.axvline(result.lr_raw, color=COLORS[0], linestyle=":", label=f"largest stable, raw: {result.lr_raw:.2g}")
+    ax.axvline(result.lr_scaled, color=COLORS[1], linestyle=":",
+               label=f"largest stable, ×{result.factor:g}: {result.lr_scaled:.2g}")
+    ax.axvline(result.notes_lr, color=COLORS[3], linestyle="-.",
+               label=f"the notes' rule: raw / {result.factor:g} = {result.notes_lr:.2g}")
+    ax.axhline(result.notes_losses[0], color="0.5", linewidth=1)
+    ax.set(xlabel="learning rate (log scale)", ylabel=f"softmax loss after {result.steps} steps (log scale)",
+           title=f"Scaling the data by {result.factor:g} moves the stability edge by {result.drop:.1e}x, "
+                 f"not {result.factor:.0e}x")
+    ax.legend(loc="upper left", fontsize=10)
+    return fig
+
+
+def plot_spiral(result, X_held, y_held):
+    """Held-out points over the learned class regions, and the training loss against the linear
+    classifier's (a :class:`~lecture_lib.experiments.backprop.SpiralTraining`)."""
+    from matplotlib.colors import ListedColormap
+
+    grid = np.linspace(-1.2, 1.2, 200)
+    gx, gy = np.meshgrid(grid, grid)
+    regions = result.net.predict(np.c_[gx.ravel(), gy.ravel()]).reshape(gx.shape)
+    n_classes = result.net.sizes[-1]
+    fig = new_figure(11, 4.6)
+    ax_b, ax_l = fig.subplots(1, 2, width_ratios=[1, 1.2])
+    ax_b.contourf(gx, gy, regions, levels=np.arange(n_classes + 1) - 0.5,
+                  cmap=ListedColormap(COLORS[:n_classes]), alpha=0.25)
+    for k in range(n_classes):
+        m = y_held == k
+        ax_b.scatter(X_held[m, 0], X_held[m, 1], s=14, color=COLORS[k], marker=style_marker(k)["marker"],
+                     edgecolor="k", linewidth=0.3, label=f"class {k}")
+    ax_b.set(xlabel="x₁", ylabel="x₂", aspect="equal",
+             title=f"held-out points on the learned regions: {result.heldout_acc:.1%}")
+    ax_b.legend(loc="lower left", fontsize=10)
+    ax_l.semilogy(np.arange(1, len(result.losses) + 1), result.losses, color=COLORS[0],
+                  label="two-layer net (gates)")
+    ax_l.axhline(result.linear_loss, color=COLORS[1], linestyle="--",
+                 label="linear classifier, half its largest stable lr")
+    ax_l.set(xlabel="gradient step", ylabel="training loss (log scale)",
+             title="Staged gates train the net; a linear model stalls")
+    ax_l.legend()
+    return fig
+
+
+def plot_step_sweep(sweep, agree: float):
+    """Relative error of the numerical gradient against h (a
+    :class:`~lecture_lib.experiments.backprop.StepSweep`), with the band where gradients agree."""
+    fig = new_figure(8.5, 4.2)
+    ax = fig.subplots()
+    ax.loglog(sweep.hs, sweep.centred, label="centred, float64", **style_marker(0))
+    ax.loglog(sweep.hs, sweep.one_sided, label="one-sided, float64", **style_marker(1))
+    ax.loglog(sweep.hs, np.maximum(sweep.float32, 1e-16), label="centred, float32", **style_marker(2))
+    ax.axhspan(1e-16, agree, color=COLORS[2], alpha=0.08)
+    ax.axhline(agree, color="0.4", linewidth=1)
+    ax.text(sweep.hs[-1], agree * 1.5, f"agree: below {agree:.0e}", fontsize=10, color="0.3", ha="right")
+    ax.set(xlabel="step h (log scale)", ylabel="relative error vs analytic (log scale)",
+           title="Truncation error falls with h until rounding takes over")
+    ax.invert_xaxis()
+    ax.legend(loc="lower left")
+    return fig

@@ -1,0 +1,48 @@
+"""Wall-clock timing for the claims about speed, and the one margin they are judged by.
+
+A timing is the *best* of several repetitions, as ``timeit`` advises: other programs on a shared
+machine only ever add time. A timing claim is machine-dependent, so its checks only ask that two
+times agree within :data:`TIMING_MARGIN` (a factor 3 either way), or that one is not more than that
+factor slower than the other.
+"""
+
+from __future__ import annotations
+
+import time
+
+from ._checks import check_bool, check_positive, check_positive_int
+from .config import single_thread
+
+TIMING_MARGIN = 3.0
+
+
+def best_seconds(fn, *args, repeats: int = 7, number: int = 1, warmup: bool = True) -> float:
+    """The best wall time of ``fn(*args)``, per call, over ``repeats`` repetitions of ``number``
+    calls each, on one thread, after one warm-up call."""
+    if not callable(fn):
+        raise TypeError(f"fn={fn!r} is not valid; expected a function to time")
+    repeats = check_positive_int(repeats, "repeats", max=100_000)
+    number = check_positive_int(number, "number", max=10_000_000)
+    warmup = check_bool(warmup, "warmup")
+    best = float("inf")
+    with single_thread():
+        if warmup:
+            fn(*args)
+        for _ in range(repeats):
+            start = time.perf_counter()
+            for _ in range(number):
+                fn(*args)
+            best = min(best, (time.perf_counter() - start) / number)
+    return best
+
+
+def within_margin(a: float, b: float, margin: float = TIMING_MARGIN) -> bool:
+    """``a`` and ``b`` (positive times) agree within a factor ``margin`` either way."""
+    a, b, margin = check_positive(a, "a"), check_positive(b, "b"), check_positive(margin, "margin")
+    return max(a / b, b / a) <= margin
+
+
+def not_slower(t: float, t_ref: float, margin: float = TIMING_MARGIN) -> bool:
+    """``t`` is at most ``margin`` times ``t_ref``."""
+    t, t_ref, margin = check_positive(t, "t"), check_positive(t_ref, "t_ref"), check_positive(margin, "margin")
+    return t <= margin * t_ref

@@ -1,0 +1,79 @@
+"""The package's layout holds: the math and the experiments import no plotting, widget or torch
+library at import time (torch only inside a function, for a comparison); notebooks call no private
+name of lecture_lib and leave no name unused."""
+
+import ast
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+HEAVY = ("matplotlib", "ipywidgets", "torch")
+MATH = ["activations", "init", "preprocessing", "gradcheck", "autodiff", "landscapes", "schedules", "optim", "nets",
+        "layers", "parabola", "timing", "notes_code.optimizers"]
+EXPERIMENTS = ["experiments.start", "experiments.activations", "experiments.initialization", "experiments.backprop",
+               "experiments.optimizers"]
+
+
+@pytest.mark.parametrize("group", [MATH, EXPERIMENTS], ids=["math", "experiments"])
+def test_modules_import_no_heavy_library(group):
+    code = (f"import importlib, json, sys\n"
+            f"for name in {group!r}: importlib.import_module('lecture_lib.' + name)\n"
+            f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == [], out.stdout
+
+
+def _code_cells(path):
+    nb = nbformat.read(path, as_version=4)
+    return [(i, c.source) for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+
+
+PRIVATE = re.compile(r"\b(?:lecture_lib(?:\.\w+)*|[A-Za-z_]\w*)\.(_[A-Za-z]\w*)")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebooks_call_no_private_name(path):
+    found = [(i, m.group(0)) for i, src in _code_cells(path) for m in PRIVATE.finditer(src)
+             if not m.group(1).startswith("__")]
+    assert not found, f"{path.name} calls private names: {found}"
+
+
+def _unused_names(path) -> list:
+    stored, loaded = {}, set()
+    for i, src in _code_cells(path):
+        tree = ast.parse("\n".join(line for line in src.splitlines() if not line.lstrip().startswith(("%", "!"))))
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                stored.setdefault(node.name, i)
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                for alias in node.names:
+                    stored.setdefault((alias.asname or alias.name).split(".")[0], i)
+            elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                for target in targets:
+                    for name in ast.walk(target):
+                        if isinstance(name, ast.Name):
+                            stored.setdefault(name.id, i)
+        loaded |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    return sorted((cell, name) for name, cell in stored.items() if name not in loaded and name != "_")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebooks_leave_no_name_unused(path):
+    unused = _unused_names(path)
+    assert not unused, f"{path.name}: (cell, name) assigned or imported but never used: {unused}"
+
+
+def test_the_unused_name_check_finds_one(tmp_path):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import math\nx = 1\ny = x + 1"),
+                                         nbformat.v4.new_code_cell("print(y)")])
+    path = tmp_path / "n.ipynb"
+    nbformat.write(nb, path)
+    assert _unused_names(path) == [(0, "math")]
