@@ -187,8 +187,8 @@ def _controls():
     for name, factory in sorted(all_explorers().items()):
         ex = factory()
         for control, widget in ex.controls.items():
-            if isinstance(widget, W.Dropdown):
-                options = list(widget.options)
+            if hasattr(widget, "options"):  # drop-downs, toggle buttons, radio buttons
+                options = [o[1] if isinstance(o, tuple) else o for o in widget.options]
                 bad = st.one_of(JUNK, BOOLS, st.text(max_size=5), st.integers(-5, 5)).filter(
                     lambda v, options=options: not any(type(v) is type(o) and v == o for o in options))
             elif isinstance(widget, W.Checkbox):

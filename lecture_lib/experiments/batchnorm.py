@@ -415,8 +415,8 @@ class BackwardComparison:
 
 
 def measure_backward_comparison(*, n: int = 256, d: int = 256, repeats: int = 50, rng) -> BackwardComparison:
-    from ..backprop import median_seconds
     from ..gradcheck import rel_error
+    from ..timing import best_seconds
 
     rng = as_rng(rng)
     x = rng.normal(1.0, 3.0, (check_positive_int(n, "n"), check_positive_int(d, "d")))
@@ -425,7 +425,6 @@ def measure_backward_comparison(*, n: int = 256, d: int = 256, repeats: int = 50
     staged = layers.batchnorm_backward_staged(dout, cache)
     closed = layers.batchnorm_backward(dout, cache)
     err = max(rel_error(a, b) for a, b in zip(staged, closed, strict=True))
-    with single_thread():
-        t_staged = median_seconds(lambda: layers.batchnorm_backward_staged(dout, cache), repeats)
-        t_closed = median_seconds(lambda: layers.batchnorm_backward(dout, cache), repeats)
+    t_staged = best_seconds(layers.batchnorm_backward_staged, dout, cache, repeats=repeats)
+    t_closed = best_seconds(layers.batchnorm_backward, dout, cache, repeats=repeats)
     return BackwardComparison((n, d), err, t_staged, t_closed)
