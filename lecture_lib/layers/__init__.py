@@ -5,6 +5,8 @@ One module per family; this package re-exports every gate, so ``lecture_lib.laye
 is the path to use:
 
 - ``basic``: affine, relu, sigmoid, tanh; the softmax and SVM losses
+- ``rnn``: vanilla RNN and LSTM (one step and a sequence), word embedding, temporal affine, temporal
+  softmax loss
 """
 
 from .basic import (
@@ -19,8 +21,26 @@ from .basic import (
                     tanh_backward,
                     tanh_forward,
 )
+from .rnn import (
+                    lstm_backward,
+                    lstm_forward,
+                    lstm_step_backward,
+                    lstm_step_forward,
+                    rnn_backward,
+                    rnn_forward,
+                    rnn_step_backward,
+                    rnn_step_forward,
+                    temporal_affine_backward,
+                    temporal_affine_forward,
+                    temporal_softmax_loss,
+                    word_embedding_backward,
+                    word_embedding_forward,
+)
 
 __all__ = [
     "affine_backward", "affine_forward", "relu_backward", "relu_forward", "sigmoid_backward",
     "sigmoid_forward", "softmax_loss", "svm_loss", "tanh_backward", "tanh_forward",
+    "lstm_backward", "lstm_forward", "lstm_step_backward", "lstm_step_forward", "rnn_backward", "rnn_forward",
+    "rnn_step_backward", "rnn_step_forward", "temporal_affine_backward", "temporal_affine_forward",
+    "temporal_softmax_loss", "word_embedding_backward", "word_embedding_forward",
 ]

@@ -1,0 +1,103 @@
+"""The NumPy LSTM of lecture_lib.layers (forward and backward through time) against torch's CPU
+``nn.LSTM`` at teaching sizes, float32: N 32 sequences, T 50 steps, D 64 inputs, H 128 hidden units.
+Prints the medians and the ratio; the target is NumPy no more than 1.5x slower than torch.
+
+The two are timed in alternation (NumPy, torch, NumPy, ...), so a load that comes and goes on a
+shared machine falls on both alike. ``--threads`` sets the BLAS and torch threads (default: one,
+the most repeatable; 0 keeps each library's default).
+
+    python benchmarks/lstm_numpy_vs_torch.py [--repeats 40] [--threads 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import time
+
+import numpy as np
+import torch
+
+from lecture_lib import layers
+
+TARGET_RATIO = 1.5
+N, T, D, H = 32, 50, 64, 128
+
+
+def make_problem(seed: int = 0):
+    rng = np.random.default_rng(seed)
+    f32 = np.float32
+    return {
+        "x": rng.standard_normal((N, T, D)).astype(f32),
+        "h0": np.zeros((N, H), f32),
+        "Wx": (rng.standard_normal((D, 4 * H)) / np.sqrt(D)).astype(f32),
+        "Wh": (rng.standard_normal((H, 4 * H)) / np.sqrt(H)).astype(f32),
+        "b": np.zeros(4 * H, f32),
+        "dh": rng.standard_normal((N, T, H)).astype(f32),
+    }
+
+
+def numpy_pass(p):
+    def run():
+        _, cache = layers.lstm_forward(p["x"], p["h0"], p["Wx"], p["Wh"], p["b"])
+        layers.lstm_backward(p["dh"], cache)
+    return run
+
+
+def torch_pass(p):
+    lstm = torch.nn.LSTM(D, H, batch_first=True)
+    x = torch.from_numpy(p["x"]).requires_grad_()
+    dh = torch.from_numpy(p["dh"])
+
+    def run():
+        lstm.zero_grad(set_to_none=True)
+        x.grad = None
+        out, _ = lstm(x)
+        out.backward(dh)
+    return run
+
+
+def alternate(first, second, repeats: int, warmup: int = 3):
+    """Median seconds of each, timed in alternation."""
+    for _ in range(warmup):
+        first()
+        second()
+    a, b = [], []
+    for _ in range(repeats):
+        for fn, times in ((first, a), (second, b)):
+            start = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - start)
+    return float(np.median(a)), float(np.median(b))
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=40)
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args(argv)
+    if args.repeats <= 0:
+        parser.error(f"--repeats={args.repeats} must be positive")
+    if args.threads < 0:
+        parser.error(f"--threads={args.threads} must be 0 (library defaults) or positive")
+    limit = contextlib.nullcontext()
+    if args.threads:
+        from threadpoolctl import threadpool_limits
+
+        torch.set_num_threads(args.threads)
+        limit = threadpool_limits(limits=args.threads)
+    problem = make_problem()
+    with limit:
+        t_np, t_torch = alternate(numpy_pass(problem), torch_pass(problem), args.repeats)
+    ratio = t_np / t_torch
+    print(f"torch {torch.__version__} ({torch.get_num_threads()} thread(s)); NumPy {np.__version__}")
+    print(f"LSTM forward+backward, N={N} T={T} D={D} H={H}, float32, median of {args.repeats}:")
+    print(f"  NumPy (lecture_lib.layers) {1e3 * t_np:8.2f} ms")
+    print(f"  torch nn.LSTM (CPU)        {1e3 * t_torch:8.2f} ms")
+    print(f"  ratio NumPy/torch {ratio:.2f}x (target <= {TARGET_RATIO}x): "
+          f"{'ok' if ratio <= TARGET_RATIO else 'SLOWER than target'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
