@@ -346,7 +346,8 @@ def train(model: CharModel, train_indices: np.ndarray, *, steps: int, batch: int
             grad_list = clip_by_value(grad_list, clip_at)
         elif clip == "norm":
             grad_list, _ = clip_by_norm(grad_list, clip_at)
-        optimizer.step(params, grad_list)
+        with np.errstate(over="ignore", invalid="ignore"):   # a step into overflow shows as the next loss
+            optimizer.step(params, grad_list)
         losses.append(loss)
         norms.append(norm)
         if sample_every and (step + 1) % sample_every == 0:

@@ -8,6 +8,7 @@ opposite experiment of each one.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -16,8 +17,18 @@ import numpy as np
 from .. import bptt, charlm, layers
 from .._checks import as_rng, check_positive, check_positive_int
 from ..autodiff import Value
-from ..config import by_profile
+from ..config import by_profile, single_thread
 from ..recall_task import SYMBOLS, init_recall_model, recall_batch, recall_loss
+
+
+def _one_thread(measure):
+    """Run an experiment of many small array operations on one thread (see config.single_thread)."""
+    @functools.wraps(measure)
+    def run(*args, **kwargs):
+        with single_thread():
+            return measure(*args, **kwargs)
+    return run
+
 
 # --------------------------------------------------------------------------- the recurrence
 WEIGHT_NAMES = ("W_xh", "W_hh", "b", "W_hy")
@@ -84,6 +95,7 @@ def scalar_rnn_graph(xs, w_xh: float = 0.5, w_hh: float = 0.9, b: float = 0.1, *
     return h
 
 
+@_one_thread
 def measure_parameter_sharing(lengths=(1, 10, 100), input_size: int = 3, hidden: int = 4, *, shared: bool = True,
                               rng) -> ParameterSharing:
     """Unroll an RNN over each length and count what it holds; ``shared=False`` is the opposite
@@ -180,6 +192,7 @@ def torch_weights(kind: str, Wx, Wh, b) -> dict:
             "bias_hh_l0": torch.zeros(b.shape, dtype=torch.float64)}
 
 
+@_one_thread
 def measure_gate_checks(*, batch: int = 2, length: int = 3, input_size: int = 4, hidden: int = 5,
                         rng) -> GateChecks:
     """Gradient checks of rnn_forward/backward and lstm_forward/backward in float64 on tiny
@@ -264,6 +277,7 @@ class GradientThroughTime:
         raise ValueError(f"no curve for matrix={matrix!r}, radius={radius!r}, nonlinearity={nonlinearity!r}")
 
 
+@_one_thread
 def measure_gradient_through_time(radii=(0.9, 1.0, 1.1), *, hidden: int = 64, steps: int = 60,
                                   input_std: float = 0.5, matrices=("orthogonal", "gaussian"),
                                   nonlinearities=("linear", "tanh"), rng) -> GradientThroughTime:
@@ -332,6 +346,7 @@ class Clipping:
         return dict(self.runs)[name]
 
 
+@_one_thread
 def measure_clipping(*, hidden: int = 64, steps: int = 150, lr: float = 0.5, radius: float = 1.5,
                      max_norm: float = 5.0, clip_value: float = 0.5, text_chars: int = 60_000, rng) -> Clipping:
     """A character RNN whose W_hh starts with spectral radius ``radius`` (orthogonal), trained
@@ -421,6 +436,7 @@ def model_name(kind: str, forget_bias: float) -> str:
     return "vanilla RNN" if kind == "rnn" else f"LSTM, forget bias {forget_bias:g}"
 
 
+@_one_thread
 def measure_long_range(lengths=(10, 50), *, steps: int = 400, hidden: int = 32, batch: int = 32, lr: float = 1e-2,
                        max_norm: float = 1.0, models=(("rnn", 0.0), ("lstm", 1.0), ("lstm", 3.0)), seeds: int = 1,
                        eval_size: int = 500, rng) -> LongRange:
@@ -487,6 +503,7 @@ class CellGradient:
         return float(self.lstm_c[forget_bias][-1] / self.rnn_h[-1])
 
 
+@_one_thread
 def measure_cell_gradient(length: int = 50, *, hidden: int = 32, batch: int = 32, forget_biases=(0.0, 1.0, 3.0),
                           rng) -> CellGradient:
     """Step by step, in float64: forward through the recall task, softmax loss at the last step,
@@ -603,10 +620,11 @@ def measure_char_lm(*, rnn_steps: int | None = None, hidden: int = 100, seq_len:
         bits[name] = charlm.ngram_baseline(train, test, order, vocab.size)[0]
     model = charlm.init_model("rnn", vocab, 32, hidden, rng, dtype=np.float32)
 
-    run = charlm.train(model, train, steps=rnn_steps, batch=batch, seq_len=seq_len,
-                       optimizer=optim.Adagrad(lr=lr), clip="value", clip_at=5.0,
-                       sample_every=sample_every, rng=rng, on_sample=on_sample)
-    bits["vanilla RNN"] = charlm.bits_per_char(model, test)
+    with single_thread():                 # small matrices: a second thread only waits
+        run = charlm.train(model, train, steps=rnn_steps, batch=batch, seq_len=seq_len,
+                           optimizer=optim.Adagrad(lr=lr), clip="value", clip_at=5.0,
+                           sample_every=sample_every, rng=rng, on_sample=on_sample)
+        bits["vanilla RNN"] = charlm.bits_per_char(model, test)
     lstm_model, record = char_lstm(lstm_config)
     bits["LSTM"] = float(record["test_bits"])
     samples = {t: charlm.sample(lstm_model, "The ", 160, t, rng) for t in TEMPERATURES}

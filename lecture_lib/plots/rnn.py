@@ -7,10 +7,12 @@ from __future__ import annotations
 import numpy as np
 
 from ..figures import figure
-from ..style import COLORS, LINESTYLES, MARKERS, new_figure, style_marker
+from ..style import COLORS, MARKERS, new_figure, style_marker
 
 WEIGHT_COLORS = {"W_xh": COLORS[0], "W_hh": COLORS[3], "W_hy": COLORS[2], "copy": COLORS[7]}
 NONLINEARITY_STYLE = {"linear": "-", "tanh": "--"}
+BASELINE_COLORS = {"unigram": COLORS[4], "bigram": COLORS[5], "trigram": COLORS[3]}
+BASELINE_STYLES = {"unigram": "-.", "bigram": ":", "trigram": (0, (5, 2, 1, 2))}
 
 
 def _axes(ax, width=8.0, height=4.0):
@@ -39,8 +41,10 @@ def draw_unrolled(ax, weights_per_step, steps: int = 4) -> None:
                                                     "color": WEIGHT_COLORS.get(name, COLORS[7]),
                                                     "shrinkA": 14, "shrinkB": 14})
         mid = ((p[0] + q[0]) / 2, (p[1] + q[1]) / 2)
-        ax.text(mid[0] + 0.08, mid[1] + (0.12 if p[1] == q[1] else 0.0), name, fontsize=11,
-                color=WEIGHT_COLORS.get(name, COLORS[7]), ha="left", va="bottom" if p[1] == q[1] else "center")
+        horizontal = p[1] == q[1]
+        ax.text(mid[0] + (0.0 if horizontal else 0.08), mid[1] + (0.1 if horizontal else 0.0), name, fontsize=11,
+                color=WEIGHT_COLORS.get(name, COLORS[7]), ha="center" if horizontal else "left",
+                va="bottom" if horizontal else "center")
 
     ax.text(-0.9, 1, "h0", ha="center", va="center", fontsize=12, bbox=box)
     for t in range(steps):
@@ -82,10 +86,11 @@ def plot_unrolled_rnn(result=None, steps: int = 4):
     ax_count.set(xlabel="sequence length T (steps)", ylabel="count (log scale)",
                  title="counted as T grows")
     ax_count.legend(fontsize=9, loc="upper left")
-    grows = result.parameter_counts[-1] / result.parameter_counts[0]
-    fig.suptitle(f"One set of weights applied at every step: {result.parameter_counts[0]} parameters at "
-                 f"T = {T[0]}, {result.parameter_counts[-1]} at T = {T[-1]} (×{grows:g}); "
-                 f"the graph grows {result.graph_nodes[-1] / result.graph_nodes[0]:.0f}×")
+    counts = sorted(set(result.parameter_counts))
+    held = (f"{counts[0]} parameters at every length" if len(counts) == 1 else
+            f"parameters grow from {result.parameter_counts[0]} to {result.parameter_counts[-1]}")
+    fig.suptitle(f"h_t = tanh(W_hh h_(t-1) + W_xh x_t + b), y_t = W_hy h_t over T = {T[0]} to {T[-1]} steps: "
+                 f"{held}, while the graph grows {result.graph_nodes[-1] / result.graph_nodes[0]:.0f}×")
     return fig
 
 
@@ -108,12 +113,13 @@ def plot_gradient_through_time(result, ax=None):
                         linestyle=NONLINEARITY_STYLE[c.nonlinearity], marker=MARKERS[i], markevery=10,
                         label=f"ρ = {c.radius:g} (σmax {c.sigma_max:.2f}), {c.nonlinearity}")
         ax.axhline(1.0, color="0.4", linewidth=1, linestyle=":")
+        ratio = np.mean([c.sigma_max / c.radius for c in result.curves if c.matrix == matrix])
         ax.set(xlabel="steps back from T (k)", ylim=(lo, hi),
-               title=f"{matrix} W_hh: σmax {'= ρ' if matrix == 'orthogonal' else '≈ 2ρ'}")
+               title=f"{matrix} W_hh: σmax {'= ρ' if abs(ratio - 1) < 1e-6 else f'≈ {ratio:.1f} ρ'}")
         ax.legend(fontsize=8, loc="lower left", ncol=1)
     axes[0].set_ylabel("‖∂h_T / ∂h_{T−k}‖ (spectral norm)")
-    fig.suptitle("Linear: the norm follows ρ^k — below 1 it vanishes, above 1 it explodes; "
-                 "tanh (dashed) only shrinks it")
+    fig.suptitle("Solid, linear: below ρ = 1 the gradient vanishes, above 1 it explodes (ρ^k when orthogonal); "
+                 "dashed, tanh: it only shrinks")
     return fig
 
 
@@ -128,13 +134,13 @@ def plot_clipping(result, ax=None):
     first = result.runs[0][1].losses[0]
     ax_loss.axhline(first, color="0.4", linestyle=":", linewidth=1, label="first loss")
     top = max(float(np.nanmax(run.losses)) for _, run in result.runs)
-    ax_loss.set(xlabel="training step", ylabel="loss (nats per character)", ylim=(0, top * 1.05),
-                title=f"SGD at lr {result.lr:g}, W_hh with spectral radius {result.radius:g}")
+    ax_loss.set(xlabel="training step", ylabel="training loss (nats per character)", ylim=(0, top * 1.05),
+                title=f"plain SGD at lr {result.lr:g}, W_hh starting at spectral radius {result.radius:g}")
     ax_loss.legend(fontsize=9)
-    ax_norm.axhline(result.max_norm, color=COLORS[1], linestyle="--", linewidth=1.5,
+    ax_norm.axhline(result.max_norm, color=COLORS[7], linestyle=":", linewidth=1.5,
                     label=f"norm threshold {result.max_norm:g}")
     ax_norm.set(xlabel="training step", ylabel="gradient norm before clipping (log)",
-                title="without clipping, the norm runs away")
+                title="every run meets gradients far above the threshold")
     ax_norm.legend(fontsize=9)
     fig.suptitle("Clipping by norm rescales the whole gradient, keeps its direction, and the run trains")
     return fig
@@ -193,16 +199,16 @@ def plot_char_lm(result, ax=None):
         y = _smooth(losses / ln2, window)
         ax_train.plot(np.arange(window, len(losses) + 1), y, **style_marker(i), markevery=max(1, len(y) // 8),
                       label=f"{name}, training")
-    for j, name in enumerate(("unigram", "bigram", "trigram")):
-        ax_train.axhline(result.bits[name], color=COLORS[4 + j], linestyle=LINESTYLES[2 + j], linewidth=1.2,
-                         label=f"{name} (held out)")
+    for name in ("unigram", "bigram", "trigram"):
+        ax_train.axhline(result.bits[name], color=BASELINE_COLORS[name], linestyle=BASELINE_STYLES[name],
+                         linewidth=1.8, label=f"{name} (held out)")
     ax_train.set(xlabel="training step", ylabel="bits per character",
                  ylim=(0, max(result.bits["uniform"], float(np.max(runs[0][1][:5] / ln2))) * 1.05),
                  title="training loss (each model its own batch and length)")
     ax_train.legend(fontsize=8, ncol=2)
     names = ["uniform", "unigram", "bigram", "trigram", "vanilla RNN", "LSTM"]
     values = [result.bits[n] for n in names]
-    colors = [COLORS[7], COLORS[4], COLORS[5], COLORS[6], COLORS[0], COLORS[1]]
+    colors = ["0.55", *(BASELINE_COLORS[n] for n in ("unigram", "bigram", "trigram")), COLORS[0], COLORS[1]]
     bars = ax_bits.barh(names, values, color=colors)
     for bar, v in zip(bars, values, strict=True):
         ax_bits.text(v + 0.05, bar.get_y() + bar.get_height() / 2, f"{v:.2f}", va="center", fontsize=10)

@@ -17,8 +17,9 @@ from .base import Explorer, dropdown, int_slider, log_slider
 
 PREFIXES = ("The ", "def ", "import ", "class ", "If the ", "for x in ", "return ", "A module ")
 TOP = 15
-WRAP = 46
-MAX_LINES = 16
+WRAP = 40
+MAX_LINES = 14
+Y_TOPS = (0.25, 0.5, 1.0)  # the bars' axis grows in steps, so it is rarely redrawn
 
 
 def _shown(ch: str) -> str:
@@ -41,7 +42,7 @@ class CharSampling(Explorer):
             "length": int_slider(120, 20, 240, "characters"),
         }
         self._scores: dict[str, np.ndarray] = {}
-        super().__init__(controls, initial_values, figsize=(12.0, 4.2))
+        super().__init__(controls, initial_values, figsize=(11.0, 3.9))
 
     def build(self, figure):
         self.ax_p, self.ax_text = figure.subplots(1, 2, width_ratios=[1, 1.25])
@@ -52,10 +53,10 @@ class CharSampling(Explorer):
         self.ax_p.grid(axis="x", visible=False)
         self.p_title = self.ax_p.set_title(" ", fontsize=11)
         self.ax_text.set_axis_off()
-        self.text = self.ax_text.text(0.0, 1.0, "", ha="left", va="top", family="monospace", fontsize=10,
+        self.text = self.ax_text.text(0.0, 1.0, "", ha="left", va="top", family="monospace", fontsize=12,
                                       transform=self.ax_text.transAxes)
         self.text_title = self.ax_text.set_title(" ", fontsize=11)
-        self._shown_prefix = None
+        self._shown_prefix, self._top = None, 1.0
         self.dynamic(*self.bars, self.p_title, self.text, self.text_title)
 
     def draw(self, temperature, prefix, seed, length):
@@ -68,6 +69,11 @@ class CharSampling(Explorer):
             self._shown_prefix = prefix
             self.invalidate()
         p = charlm.softmax_with_temperature(scores, temperature)
+        y_top = next(t for t in Y_TOPS if p[top[0]] <= 0.95 * t or t == Y_TOPS[-1])
+        if y_top != self._top:
+            self.ax_p.set_ylim(0, y_top)
+            self._top = y_top
+            self.invalidate()
         for bar, i in zip(self.bars, top, strict=True):
             bar.set_height(p[i])
         entropy = float(-(p * np.log2(np.maximum(p, 1e-300))).sum())
