@@ -3,8 +3,9 @@
 Prints the medians and the ratio; the target is NumPy no more than 1.5x slower than torch.
 
 The two are timed in alternation (NumPy, torch, NumPy, ...), so a load that comes and goes on a
-shared machine falls on both alike. ``--threads`` sets the BLAS and torch threads (default: one,
-the most repeatable; 0 keeps each library's default).
+shared machine falls on both alike; the CPU time of the process is printed beside the wall time
+(on a busy machine the wall time also counts the waiting). ``--threads`` sets the BLAS and torch
+threads (default: one, the most repeatable; 0 keeps each library's default).
 
     python benchmarks/lstm_numpy_vs_torch.py [--repeats 40] [--threads 1]
 """
@@ -58,17 +59,18 @@ def torch_pass(p):
 
 
 def alternate(first, second, repeats: int, warmup: int = 3):
-    """Median seconds of each, timed in alternation."""
+    """Median wall and CPU seconds of each, timed in alternation: ((wall, cpu), (wall, cpu))."""
     for _ in range(warmup):
         first()
         second()
-    a, b = [], []
+    times = {0: ([], []), 1: ([], [])}
     for _ in range(repeats):
-        for fn, times in ((first, a), (second, b)):
-            start = time.perf_counter()
+        for k, fn in enumerate((first, second)):
+            wall, cpu = time.perf_counter(), time.process_time()
             fn()
-            times.append(time.perf_counter() - start)
-    return float(np.median(a)), float(np.median(b))
+            times[k][0].append(time.perf_counter() - wall)
+            times[k][1].append(time.process_time() - cpu)
+    return tuple((float(np.median(w)), float(np.median(c))) for w, c in times.values())
 
 
 def main(argv=None) -> int:
@@ -88,13 +90,15 @@ def main(argv=None) -> int:
         limit = threadpool_limits(limits=args.threads)
     problem = make_problem()
     with limit:
-        t_np, t_torch = alternate(numpy_pass(problem), torch_pass(problem), args.repeats)
-    ratio = t_np / t_torch
+        (np_wall, np_cpu), (torch_wall, torch_cpu) = alternate(numpy_pass(problem), torch_pass(problem),
+                                                               args.repeats)
+    ratio, cpu_ratio = np_wall / torch_wall, np_cpu / torch_cpu
     print(f"torch {torch.__version__} ({torch.get_num_threads()} thread(s)); NumPy {np.__version__}")
     print(f"LSTM forward+backward, N={N} T={T} D={D} H={H}, float32, median of {args.repeats}:")
-    print(f"  NumPy (lecture_lib.layers) {1e3 * t_np:8.2f} ms")
-    print(f"  torch nn.LSTM (CPU)        {1e3 * t_torch:8.2f} ms")
-    print(f"  ratio NumPy/torch {ratio:.2f}x (target <= {TARGET_RATIO}x): "
+    print(f"  {'':28s} {'wall ms':>9s} {'CPU ms':>9s}")
+    print(f"  {'NumPy (lecture_lib.layers)':28s} {1e3 * np_wall:9.2f} {1e3 * np_cpu:9.2f}")
+    print(f"  {'torch nn.LSTM (CPU)':28s} {1e3 * torch_wall:9.2f} {1e3 * torch_cpu:9.2f}")
+    print(f"  ratio NumPy/torch: wall {ratio:.2f}x, CPU {cpu_ratio:.2f}x (target <= {TARGET_RATIO}x): "
           f"{'ok' if ratio <= TARGET_RATIO else 'SLOWER than target'}")
     return 0
 

@@ -208,29 +208,34 @@ def lstm_forward(x, h0, Wx, Wh, b):
     Returns (h, cache): h (N, T, H).
 
     Speed: the sigmoid is computed as ``(1 + tanh(a / 2)) / 2``, so halving the i, f, o columns of
-    the weights once lets one ``tanh`` call cover all four gates of a step.
+    the weights once lets one ``tanh`` call cover all four gates of a step; the step's arrays are
+    written in place into arrays allocated once (a fresh large array costs page faults).
     """
     x, h0, Wx, Wh, b = _check_recurrent(x, h0, Wx, Wh, b, n_blocks=4, sequence=True, h_name="h0")
     N, T, D = x.shape
     H = h0.shape[1]
-    half = np.ones(4 * H, dtype=x.dtype)
+    half = np.ones(4 * H, dtype=x.dtype)                       # 1/2 on the i, f, o columns, 1 on g
     half[:3 * H] = 0.5
+    shift = 1 - half                                           # then sigmoid = tanh(a / 2) / 2 + 1/2
     x_tm = np.ascontiguousarray(x.transpose(1, 0, 2))         # time-major (T, N, D)
-    gates = (x_tm.reshape(T * N, D) @ (Wx * half) + b * half).reshape(T, N, 4 * H)  # hoisted
+    gates = np.empty((T, N, 4 * H), dtype=x.dtype)             # [i, f, o, g] of each step
+    np.matmul(x_tm.reshape(T * N, D), Wx * half, out=gates.reshape(T * N, 4 * H))  # hoisted: all steps at once
+    gates += b * half
     Wh_half = Wh * half
     hs = np.empty((T + 1, N, H), dtype=x.dtype)                # hs[0] = h0, hs[t + 1] = h_t
     cs = np.empty((T + 1, N, H), dtype=x.dtype)                # cs[0] = 0, cs[t + 1] = c_t
     tanh_cs = np.empty((T, N, H), dtype=x.dtype)
+    recurrent = np.empty((N, 4 * H), dtype=x.dtype)
     ig = np.empty((N, H), dtype=x.dtype)
     hs[0] = h0
     cs[0] = 0
     for t in range(T):
         a = gates[t]                                           # holds x_t Wx + b; becomes [i, f, o, g]
-        a += hs[t] @ Wh_half
+        np.matmul(hs[t], Wh_half, out=recurrent)
+        a += recurrent
         np.tanh(a, out=a)
-        sig = a[:, :3 * H]
-        sig *= 0.5
-        sig += 0.5
+        a *= half                                              # i, f, o: sigmoid; g: tanh
+        a += shift
         np.multiply(a[:, H:2 * H], cs[t], out=cs[t + 1])      # f * c
         np.multiply(a[:, :H], a[:, 3 * H:], out=ig)            # i * g
         cs[t + 1] += ig
@@ -246,34 +251,45 @@ def lstm_backward(dh, cache):
     T, N, D = x_tm.shape
     H = Wh.shape[0]
     dh = _check_upstream(dh, "dh", (N, T, H))
-    dh_tm = np.ascontiguousarray(dh.transpose(1, 0, 2), dtype=gates.dtype)
     i, f, o, g = (gates[..., k * H:(k + 1) * H] for k in range(4))
-    # Every step's local factors at once, outside the loop: da_k = dc * (factor of k), except
-    # for o, whose gradient comes through h alone.
+    # Every step's local factors at once, before the loop: da_k = dc * (factor of k), except for
+    # o, whose gradient comes through h alone. Written in place: one scratch array, no temporaries.
     da = np.empty_like(gates)
-    np.multiply(g, i * (1 - i), out=da[..., :H])                         # dc -> a_i
-    np.multiply(cs[:-1], f * (1 - f), out=da[..., H:2 * H])              # dc -> a_f
-    np.multiply(tanh_cs, o * (1 - o), out=da[..., 2 * H:3 * H])          # dh -> a_o
-    np.multiply(i, 1 - g * g, out=da[..., 3 * H:])                       # dc -> a_g
-    dc_dh = o * (1 - tanh_cs * tanh_cs)                                  # dh -> c, (T, N, H)
+    scratch = np.empty((T, N, H), dtype=gates.dtype)
+    np.subtract(1, i, out=scratch)
+    scratch *= i
+    np.multiply(scratch, g, out=da[..., :H])                  # dc -> a_i: g * i (1 - i)
+    np.subtract(1, f, out=scratch)
+    scratch *= f
+    np.multiply(scratch, cs[:-1], out=da[..., H:2 * H])       # dc -> a_f: c_(t-1) * f (1 - f)
+    np.subtract(1, o, out=scratch)
+    scratch *= o
+    np.multiply(scratch, tanh_cs, out=da[..., 2 * H:3 * H])   # dh -> a_o: tanh(c) * o (1 - o)
+    np.multiply(g, g, out=scratch)
+    np.subtract(1, scratch, out=scratch)
+    np.multiply(scratch, i, out=da[..., 3 * H:])              # dc -> a_g: i * (1 - g^2)
+    dc_dh = np.multiply(tanh_cs, tanh_cs)
+    np.subtract(1, dc_dh, out=dc_dh)
+    dc_dh *= o                                                 # dh -> c: o * (1 - tanh(c)^2)
     dprev_h = np.zeros((N, H), dtype=gates.dtype)
     dprev_c = np.zeros((N, H), dtype=gates.dtype)
     dc = np.empty((N, H), dtype=gates.dtype)
     WhT = np.ascontiguousarray(Wh.T)
     for t in range(T - 1, -1, -1):
-        dprev_h += dh_tm[t]                                    # from above + from step t + 1
+        dprev_h += dh[:, t]                                    # from above + from step t + 1
         np.multiply(dprev_h, dc_dh[t], out=dc)
         dc += dprev_c                                          # the cell path from step t + 1
         a = da[t]                                              # the factors, times dc or dh in place
-        a.reshape(N, 4, H)[:, :2] *= dc[:, None]          # i, f
-        a[:, 2 * H:3 * H] *= dprev_h
-        a[:, 3 * H:] *= dc
+        a.reshape(N, 4, H)[:, :2] *= dc[:, None]              # i, f
+        a[:, 2 * H:3 * H] *= dprev_h                           # o
+        a[:, 3 * H:] *= dc                                     # g
         np.multiply(dc, f[t], out=dprev_c)
         np.matmul(a, WhT, out=dprev_h)
     da = da.reshape(T * N, 4 * H)
-    dWh = hs[:-1].reshape(T * N, H).T @ da
+    dWh = hs[:-1].reshape(T * N, H).T @ da                    # every step's products, at once
+    dWx = x_tm.reshape(T * N, D).T @ da
     dx = np.ascontiguousarray((da @ Wx.T).reshape(T, N, D).transpose(1, 0, 2))
-    return dx, dprev_h, x_tm.reshape(T * N, D).T @ da, dWh, da.sum(axis=0)
+    return dx, dprev_h, dWx, dWh, da.sum(axis=0)
 
 
 # --------------------------------------------------------------------------- language-model pieces

@@ -89,7 +89,8 @@ def char_sampling_explorer(**initial_values) -> CharSampling:
     ``prefix`` (a few openings of Python's documentation), ``seed`` (0..50) and ``length``
     (20..240 characters).
 
-    Interactive problem size: the LSTM of the profile (fast: 64 hidden units; full: 512), read from
-    the disk cache; each change reads the prefix once (cached per prefix) and draws at most 240
-    characters one step at a time on the NumPy gates, within the 50 ms budget on 2 cores."""
+    Interactive problem size: the LSTM of the profile (fast: 64 hidden units; full: 256 on a
+    CPU, 512 on a GPU), read from the disk cache; each change reads the prefix once (cached per
+    prefix) and draws at most 240 characters one step at a time on the NumPy gates (120 by
+    default), within the 50 ms budget on 2 cores with the fast model."""
     return CharSampling(**initial_values)
