@@ -608,6 +608,7 @@ class CharLM:
     test_chars: int
     bits: dict
     rnn_run: charlm.TrainingRun
+    rnn_config: dict     # hidden, seq_len, batch, lr
     lstm_record: dict
     lstm_config: dict
     samples: dict        # temperature -> text
@@ -639,7 +640,8 @@ def measure_char_lm(*, rnn_steps: int | None = None, hidden: int = 100, seq_len:
     bits["LSTM"] = float(record["test_bits"])
     samples = {t: charlm.sample(lstm_model, "The ", 160, t, rng) for t in TEMPERATURES}
     config = dict(char_lstm_config() if lstm_config is None else lstm_config)
-    return CharLM(vocab.size, len(train), len(test), bits, run, record, config, samples)
+    rnn_config = {"hidden": hidden, "seq_len": seq_len, "batch": batch, "lr": lr}
+    return CharLM(vocab.size, len(train), len(test), bits, run, rnn_config, record, config, samples)
 
 
 def beats(bits: dict, model: str, baseline: str, by: float = 0.0) -> bool:

@@ -46,7 +46,7 @@ def draw_unrolled(ax, weights_per_step, steps: int = 4) -> None:
                 color=WEIGHT_COLORS.get(name, COLORS[7]), ha="center" if horizontal else "left",
                 va="bottom" if horizontal else "center")
 
-    ax.text(-0.9, 1, "h0", ha="center", va="center", fontsize=12, bbox=box)
+    ax.text(-1.6, 1, "h0", ha="center", va="center", fontsize=12, bbox=box)
     for t in range(steps):
         w_xh, w_hh, _, w_hy = weights_per_step[t]
         x = 1.6 * t
@@ -56,9 +56,9 @@ def draw_unrolled(ax, weights_per_step, steps: int = 4) -> None:
         ax.text(x, 2, f"y{t + 1}", ha="center", va="center", fontsize=12, bbox=box)
         arrow((x, 0), (x, 1), w_xh)
         arrow((x, 1), (x, 2), w_hy)
-        arrow((x - 1.6 if t else -0.9, 1), (x, 1), w_hh)
+        arrow((x - 1.6, 1), (x, 1), w_hh)
     ax.text(1.6 * steps - 0.5, 1, "…", fontsize=18, ha="center", va="center")
-    ax.set_xlim(-1.4, 1.6 * steps)
+    ax.set_xlim(-2.0, 1.6 * steps)
     ax.set_ylim(-0.6, 2.6)
     ax.set_axis_off()
 
@@ -77,7 +77,7 @@ def plot_unrolled_rnn(result=None, steps: int = 4):
     draw_unrolled(ax_net, result.weights_per_step, steps)
     used = sorted({name for step in result.weights_per_step[:steps] for name in step if name != "b"})
     shared = "the same arrays at every step" if used != ["copy"] else "a fresh copy at every step"
-    ax_net.set_title(f"unrolled in time: {shared} ({', '.join(used)}; b not drawn)")
+    ax_net.set_title(f"h_t = tanh(W_hh h_t−1 + W_xh x_t + b), y_t = W_hy h_t: {shared}", fontsize=11)
     T = np.array(result.lengths)
     ax_count.loglog(T, result.parameter_counts, **style_marker(0), label="parameters (our gates)")
     ax_count.loglog(T, result.torch_parameter_counts, color=COLORS[1], linestyle=":", marker=MARKERS[1],
@@ -89,8 +89,8 @@ def plot_unrolled_rnn(result=None, steps: int = 4):
     counts = sorted(set(result.parameter_counts))
     held = (f"{counts[0]} parameters at every length" if len(counts) == 1 else
             f"parameters grow from {result.parameter_counts[0]} to {result.parameter_counts[-1]}")
-    fig.suptitle(f"h_t = tanh(W_hh h_(t-1) + W_xh x_t + b), y_t = W_hy h_t over T = {T[0]} to {T[-1]} steps: "
-                 f"{held}, while the graph grows {result.graph_nodes[-1] / result.graph_nodes[0]:.0f}×")
+    fig.suptitle(f"One step function for every step, T = {T[0]} to {T[-1]}: {held}, "
+                 f"while the graph grows {result.graph_nodes[-1] / result.graph_nodes[0]:.0f}×")
     return fig
 
 
@@ -192,19 +192,19 @@ def plot_char_lm(result, ax=None):
     fig = new_figure(12, 4.2)
     ax_train, ax_bits = fig.subplots(1, 2, width_ratios=[1.4, 1])
     ln2 = np.log(2)
-    runs = (("vanilla RNN (NumPy)", result.rnn_run.losses),
-            ("LSTM (torch)", np.asarray(result.lstm_record["losses"])))
-    for i, (name, losses) in enumerate(runs):
+    runs = (("vanilla RNN (NumPy)", result.rnn_run.losses, result.rnn_config),
+            ("LSTM (torch)", np.asarray(result.lstm_record["losses"]), result.lstm_config))
+    for i, (name, losses, config) in enumerate(runs):
         window = max(1, len(losses) // 40)
         y = _smooth(losses / ln2, window)
-        ax_train.plot(np.arange(window, len(losses) + 1), y, **style_marker(i), markevery=max(1, len(y) // 8),
-                      label=f"{name}, training")
+        chars = np.arange(window, len(losses) + 1) * config["batch"] * config["seq_len"] / 1e6
+        ax_train.plot(chars, y, **style_marker(i), markevery=max(1, len(y) // 8), label=f"{name}, training")
     for name in ("unigram", "bigram", "trigram"):
         ax_train.axhline(result.bits[name], color=BASELINE_COLORS[name], linestyle=BASELINE_STYLES[name],
                          linewidth=1.8, label=f"{name} (held out)")
-    ax_train.set(xlabel="training step", ylabel="bits per character",
+    ax_train.set(xlabel="characters read in training (millions)", ylabel="bits per character",
                  ylim=(0, max(result.bits["uniform"], float(np.max(runs[0][1][:5] / ln2))) * 1.05),
-                 title="training loss (each model its own batch and length)")
+                 title=f"training loss (smoothed); one pass is {result.train_chars / 1e6:.2f} M characters")
     ax_train.legend(fontsize=8, ncol=2)
     names = ["uniform", "unigram", "bigram", "trigram", "vanilla RNN", "LSTM"]
     values = [result.bits[n] for n in names]
