@@ -557,7 +557,7 @@ TEMPERATURES = (0.5, 1.0, 1.5)
 
 
 CHAR_LSTM_CONFIGS = {
-    "fast": {"embed": 32, "hidden": 64, "steps": 150, "batch": 32, "seq_len": 32, "lr": 1e-2, "seed": 0},
+    "fast": {"embed": 32, "hidden": 64, "steps": 120, "batch": 32, "seq_len": 32, "lr": 1e-2, "seed": 0},
     "full-cpu": {"embed": 64, "hidden": 256, "steps": 1000, "batch": 32, "seq_len": 64, "lr": 3e-3, "seed": 0},
     "full-gpu": {"embed": 64, "hidden": 512, "steps": 3000, "batch": 128, "seq_len": 100, "lr": 2e-3, "seed": 0},
 }
@@ -623,7 +623,7 @@ def measure_char_lm(*, rnn_steps: int | None = None, hidden: int = 100, seq_len:
     from .. import optim
 
     rng = as_rng(rng)
-    rnn_steps = by_profile(fast=400, full=6000) if rnn_steps is None else rnn_steps
+    rnn_steps = by_profile(fast=300, full=6000) if rnn_steps is None else rnn_steps
     vocab, indices = corpus()
     train, test = charlm.split(indices, 0.1)
     bits = {"uniform": math.log2(vocab.size)}
