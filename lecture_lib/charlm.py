@@ -8,7 +8,7 @@ vocabulary and a dict of arrays::
     W_embed (V, D) -> Wx (D, H or 4H), Wh (H, H or 4H), b -> W_out (H, V), b_out (V,)
 
 The same container holds a model trained here and one trained in torch and exported (see
-:mod:`lecture_lib.charlm_torch`), so sampling and the explorers need no torch.
+the torch LSTM of :mod:`lecture_lib.torch_rnn`), so sampling and the explorers need no torch.
 
 Quality is measured in **bits per character**: the mean of -log2 p(next character) on text the
 model has not seen. A model that knows nothing pays log2(V) bits; the unigram and bigram models
@@ -91,6 +91,16 @@ def split(indices: np.ndarray, held_out: float = 0.1) -> tuple[np.ndarray, np.nd
     return indices[:cut], indices[cut:]
 
 
+def course_text() -> tuple[Vocabulary, np.ndarray]:
+    """The course's text (Python's own help topics, shipped with CPython: ``data.text_corpus``),
+    its vocabulary, and the text as indices."""
+    from .data import text_corpus
+
+    text = text_corpus()
+    vocab = Vocabulary.from_text(text)
+    return vocab, vocab.encode(text)
+
+
 # --------------------------------------------------------------------------- n-gram baselines
 def ngram_counts(indices: np.ndarray, order: int, V: int) -> np.ndarray:
     """Counts of each character after each context of ``order - 1`` characters, shape (V^(order-1), V)."""
@@ -169,7 +179,7 @@ def loss_and_grads(model: CharModel, x: np.ndarray, y: np.ndarray, h0: np.ndarra
     sequence from a zero cell state."""
     if model.kind != "rnn":
         raise ValueError(f"model.kind={model.kind!r}; loss_and_grads trains the vanilla 'rnn' "
-                         "(the LSTM of this course trains in torch, see charlm_torch)")
+                         "(the LSTM of this course trains in torch, see torch_rnn)")
     p = model.params
     emb, emb_cache = layers.word_embedding_forward(x, p["W_embed"])
     h, rnn_cache = layers.rnn_forward(emb, h0, p["Wx"], p["Wh"], p["b"])
@@ -210,7 +220,7 @@ def bits_per_char(model: CharModel, indices: np.ndarray, streams: int = 16, chun
     """Bits per character on ``indices``, read as ``streams`` contiguous pieces in chunks of
     ``chunk`` steps with the state carried across chunks (vanilla RNN)."""
     if model.kind != "rnn":
-        raise ValueError(f"model.kind={model.kind!r}; measure an LSTM with charlm_torch.bits_per_char")
+        raise ValueError(f"model.kind={model.kind!r}; measure an LSTM with torch_rnn.bits_per_char")
     data = make_streams(indices, streams)
     p = model.params
     h = np.zeros((streams, model.hidden), dtype=p["Wh"].dtype)

@@ -1,4 +1,4 @@
-"""The experiments of 08_rnns and the modules under them (bptt, charlm, charlm_torch, recall_task):
+"""The experiments of 08_rnns and the modules under them (bptt, charlm, torch_rnn, recall_task):
 each threshold the notebook asserts, shown to turn on the opposite experiment; the pieces checked
 against independent computations; bad input."""
 
@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from lecture_lib import bptt, charlm, charlm_torch, figures, layers, optim, recall_task
+from lecture_lib import bptt, charlm, figures, layers, optim, recall_task, torch_rnn
 from lecture_lib.experiments import rnn as E
+from lecture_lib.experiments import rnn_charlm, rnn_lstm
 from lecture_lib.gradcheck import numerical_gradient, rel_error
 
 
@@ -105,9 +106,9 @@ def test_clipping_experiment_predicates():
 
 # --------------------------------------------------------------------------- the LSTM's cell state, the memory task
 def test_cell_gradient_outlasts_and_its_opposite():
-    cell = E.measure_cell_gradient(30, hidden=16, forget_biases=(0.0, 1.0), rng=0)
-    assert E.cell_path_outlasts(cell, 1.0)
-    assert not E.cell_path_outlasts(cell, 0.0) or cell.kept(0.0) < cell.kept(1.0)
+    cell = rnn_lstm.measure_cell_gradient(30, hidden=16, forget_biases=(0.0, 1.0), rng=0)
+    assert rnn_lstm.cell_path_outlasts(cell, 1.0)
+    assert not rnn_lstm.cell_path_outlasts(cell, 0.0) or cell.kept(0.0) < cell.kept(1.0)
     assert cell.forget_gate_mean[1.0] == pytest.approx(1 / (1 + math.exp(-1)), abs=0.05)
 
 
@@ -130,11 +131,11 @@ def test_recall_batch_and_loss_gradient():
 
 
 def test_long_range_thresholds_and_their_opposites():
-    trained = E.measure_long_range(lengths=(4,), steps=120, models=(("lstm", 1.0),), rng=0)
-    untrained = E.measure_long_range(lengths=(4,), steps=1, models=(("lstm", 1.0),), rng=0)
-    name = E.model_name("lstm", 1.0)
-    assert E.learned(trained.accuracy[name][0]) and not E.failed(trained.accuracy[name][0])
-    assert E.failed(untrained.accuracy[name][0]) and not E.learned(untrained.accuracy[name][0])
+    trained = rnn_lstm.measure_long_range(lengths=(4,), steps=120, models=(("lstm", 1.0),), rng=0)
+    untrained = rnn_lstm.measure_long_range(lengths=(4,), steps=1, models=(("lstm", 1.0),), rng=0)
+    name = rnn_lstm.model_name("lstm", 1.0)
+    assert rnn_lstm.learned(trained.accuracy[name][0]) and not rnn_lstm.failed(trained.accuracy[name][0])
+    assert rnn_lstm.failed(untrained.accuracy[name][0]) and not rnn_lstm.learned(untrained.accuracy[name][0])
     assert trained.solved_at[name][0] is not None and untrained.solved_at[name][0] is None
 
 
@@ -166,7 +167,8 @@ def test_ngram_baselines(text):
     assert bigram < 1e-6, "a bigram predicts 'the the the ...' perfectly"
     assert charlm.ngram_bits_per_char(charlm.ngram_counts(periodic, 1, vocab.size), periodic, 1e-9) == \
         pytest.approx(2.0, rel=1e-6), "four equally frequent characters: 2 bits for the unigram"
-    assert E.beats({"m": 1.0, "b": 2.5}, "m", "b", by=1.0) and not E.beats({"m": 1.0, "b": 1.5}, "m", "b", by=1.0)
+    assert rnn_charlm.beats({"m": 1.0, "b": 2.5}, "m", "b", by=1.0)
+    assert not rnn_charlm.beats({"m": 1.0, "b": 1.5}, "m", "b", by=1.0), "saves 0.5 bit, not 1"
 
 
 def test_temperature(text):
@@ -207,8 +209,8 @@ def test_torch_lstm_export_equals_torch(text):
     what torch predicts."""
     vocab = charlm.Vocabulary.from_text(text)
     torch.manual_seed(0)
-    net = charlm_torch.CharLSTM(vocab.size, 5, 7).double()
-    model = charlm_torch.export(net, vocab)
+    net = torch_rnn.CharLSTM(vocab.size, 5, 7).double()
+    model = torch_rnn.export(net, vocab)
     prefix = "the mat"
     with torch.no_grad():
         scores, _ = net(torch.as_tensor(vocab.encode(prefix))[None])
@@ -216,18 +218,18 @@ def test_torch_lstm_export_equals_torch(text):
     assert rel_error(charlm.next_char_distribution(model, prefix), theirs) < 1e-10
     assert net.lstm.bias_ih_l0[7:14].detach().numpy() == pytest.approx(1.0), "forget bias starts at 1"
     blocks = np.arange(8).reshape(4, 2)
-    assert np.array_equal(charlm_torch.to_numpy_order(blocks), blocks[[0, 1, 3, 2]])
+    assert np.array_equal(torch_rnn.to_numpy_order(blocks), blocks[[0, 1, 3, 2]])
 
 
 def test_torch_lstm_training_is_recorded(text):
     vocab = charlm.Vocabulary.from_text(text)
     idx = vocab.encode(text)
-    run = charlm_torch.train(vocab, idx, embed=4, hidden=8, steps=30, batch=4, seq_len=10, lr=1e-2, rng=0,
+    run = torch_rnn.train(vocab, idx, embed=4, hidden=8, steps=30, batch=4, seq_len=10, lr=1e-2, rng=0,
                              device=torch.device("cpu"))
     assert run["message"] == "trained 30 steps" and len(run["losses"]) == 30
     assert run["losses"][-5:].mean() < run["losses"][:5].mean()
     assert run["Wx"].shape == (4, 32) and run["chars"] == vocab.chars
-    assert charlm_torch.bits_per_char(run["torch_model"], idx, streams=4) < math.log2(vocab.size)
+    assert torch_rnn.bits_per_char(run["torch_model"], idx, streams=4) < math.log2(vocab.size)
 
 
 # --------------------------------------------------------------------------- bad input
@@ -237,9 +239,9 @@ def test_bad_input_names_the_argument():
     with pytest.raises(ValueError, match="nonlinearity='relu' is not known"):
         bptt.unroll(np.eye(2), np.zeros((3, 1, 2)), np.zeros((1, 2)), "relu")
     with pytest.raises(ValueError, match="steps=0 is not valid"):
-        E.measure_long_range(lengths=(4,), steps=0, rng=0)
+        rnn_lstm.measure_long_range(lengths=(4,), steps=0, rng=0)
     with pytest.raises(TypeError, match="rng=None is not valid"):
-        E.measure_cell_gradient(rng=None)
+        rnn_lstm.measure_cell_gradient(rng=None)
     with pytest.raises(ValueError, match=r"length=1 is not valid; expected an integer >= 2"):
         recall_task.recall_batch(0, 3, 1)
     with pytest.raises(ValueError, match="clip='both' is not known"):

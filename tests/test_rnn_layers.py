@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from lecture_lib import layers
+from lecture_lib import layers, torch_rnn
 from lecture_lib.experiments import rnn as E
 from lecture_lib.gradcheck import numerical_gradient, numerical_gradient_array, rel_error
 
@@ -132,7 +132,7 @@ def test_sequence_equals_step_loop(kind):
 @pytest.mark.parametrize("kind", ["rnn", "lstm"])
 def test_parity_with_torch(kind):
     """Copied weights, float64: forward to 1e-10, backward to 1e-8. For the LSTM, torch's blocks
-    are i, f, g, o and ours i, f, o, g: E.torch_weights swaps the last two when copying."""
+    are i, f, g, o and ours i, f, o, g: torch_rnn.torch_weights swaps the last two when copying."""
     checks = E.measure_gate_checks(rng=np.random.default_rng(6))
     assert checks.torch_forward[kind] < E.FORWARD_TOL
     assert max(checks.torch_backward[kind].values()) < E.BACKWARD_TOL
@@ -145,7 +145,7 @@ def test_wrong_gate_order_breaks_torch_parity():
     gives a different LSTM."""
     rng = np.random.default_rng(7)
     x, h0, Wx, Wh, b = _args("lstm", rng)
-    weights = E.torch_weights("rnn", Wx, Wh, b)          # "rnn": blocks copied as they are
+    weights = torch_rnn.torch_weights("rnn", Wx, Wh, b)          # "rnn": blocks copied as they are
     net = torch.nn.LSTM(D, H, batch_first=True).double()
     net.load_state_dict(weights)
     h0_t = torch.from_numpy(h0)[None]

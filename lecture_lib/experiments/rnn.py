@@ -1,9 +1,11 @@
-"""Experiments of 08_rnns: the recurrence and its shared weights, gradients through time and
-clipping, the LSTM's cell state, a long-range memory task, and a character-level language model.
+"""Experiments of 08_rnns on the vanilla RNN: the recurrence and its shared weights, the gates
+checked against numerical gradients and torch, gradients through time, and clipping.
 
-Each ``measure_<what>(..., rng)`` returns a frozen dataclass; the thresholds the notebook asserts
-are the named constants below, each with its predicate, and tests/test_rnn_experiments.py runs the
-opposite experiment of each one.
+The LSTM's cell state and the long-range memory task are in
+:mod:`lecture_lib.experiments.rnn_lstm`, the character-level language model in
+:mod:`lecture_lib.experiments.rnn_charlm`. Each ``measure_<what>(..., rng)`` returns a frozen
+dataclass; the thresholds the notebook asserts are named constants, each with its predicate, and
+tests/test_rnn_experiments.py runs the opposite experiment of each one.
 """
 
 from __future__ import annotations
@@ -17,8 +19,7 @@ import numpy as np
 from .. import bptt, charlm, layers
 from .._checks import as_rng, check_positive, check_positive_int
 from ..autodiff import Value
-from ..config import by_profile, is_fast, single_thread
-from ..recall_task import SYMBOLS, init_recall_model, recall_batch, recall_loss
+from ..config import single_thread
 
 
 def _one_thread(measure):
@@ -161,7 +162,6 @@ GRADCHECK_TOL = 1e-7    # relative error of analytic against centred-difference 
 FORWARD_TOL = 1e-10     # our gates against torch's nn.RNN / nn.LSTM with copied weights (float64)
 BACKWARD_TOL = 1e-8
 ARGUMENTS = ("x", "h0", "Wx", "Wh", "b")
-TORCH_TO_OURS = "torch stores the LSTM's blocks as i, f, g, o; ours are i, f, o, g"
 
 
 @dataclass(frozen=True)
@@ -174,24 +174,6 @@ class GateChecks:
     torch_backward: dict  # "rnn" / "lstm" -> {argument: rel. error}
 
 
-def torch_weights(kind: str, Wx, Wh, b) -> dict:
-    """Our (Wx, Wh, b) as the tensors of torch's ``nn.RNN`` / ``nn.LSTM`` (float64): transposed
-    (torch computes ``W x``), blocks reordered from i, f, o, g to i, f, g, o for the LSTM, and the
-    bias put in ``bias_ih`` with ``bias_hh`` zero (torch adds the two)."""
-    import torch
-
-    def reorder(a):
-        if kind == "rnn":
-            return a
-        i, f, o, g = np.split(a, 4, axis=0)
-        return np.concatenate([i, f, g, o], axis=0)
-
-    return {"weight_ih_l0": torch.from_numpy(reorder(Wx.T).copy()),
-            "weight_hh_l0": torch.from_numpy(reorder(Wh.T).copy()),
-            "bias_ih_l0": torch.from_numpy(reorder(b).copy()),
-            "bias_hh_l0": torch.zeros(b.shape, dtype=torch.float64)}
-
-
 @_one_thread
 def measure_gate_checks(*, batch: int = 2, length: int = 3, input_size: int = 4, hidden: int = 5,
                         rng) -> GateChecks:
@@ -199,7 +181,7 @@ def measure_gate_checks(*, batch: int = 2, length: int = 3, input_size: int = 4,
     shapes, and parity with torch on the same shapes."""
     import torch
 
-    from ..config import single_thread
+    from .. import torch_rnn
     from ..gradcheck import numerical_gradient_array, rel_error
 
     rng = as_rng(rng)
@@ -221,7 +203,7 @@ def measure_gate_checks(*, batch: int = 2, length: int = 3, input_size: int = 4,
         grad_errors[kind] = errors
         net_class = torch.nn.RNN if kind == "rnn" else torch.nn.LSTM
         net = net_class(D, H, batch_first=True).double()
-        net.load_state_dict(torch_weights(kind, *args[2:]))
+        net.load_state_dict(torch_rnn.torch_weights(kind, *args[2:]))
         x = torch.from_numpy(args[0]).requires_grad_()
         h0 = torch.from_numpy(args[1])[None].requires_grad_()
         with single_thread():
@@ -232,10 +214,8 @@ def measure_gate_checks(*, batch: int = 2, length: int = 3, input_size: int = 4,
                   "Wx": net.weight_ih_l0.grad.numpy().T, "Wh": net.weight_hh_l0.grad.numpy().T,
                   "b": net.bias_ih_l0.grad.numpy()}
         if kind == "lstm":                               # back from torch's i, f, g, o to i, f, o, g
-            from ..charlm_torch import to_numpy_order
-
-            theirs.update(Wx=to_numpy_order(theirs["Wx"].T).T, Wh=to_numpy_order(theirs["Wh"].T).T,
-                          b=to_numpy_order(theirs["b"]))
+            theirs.update(Wx=torch_rnn.to_numpy_order(theirs["Wx"].T).T, Wh=torch_rnn.to_numpy_order(theirs["Wh"].T).T,
+                          b=torch_rnn.to_numpy_order(theirs["b"]))
         bwd_errors[kind] = {name: rel_error(theirs[name], grads[k]) for k, name in enumerate(ARGUMENTS)}
     return GateChecks(grad_errors, fwd_errors, bwd_errors)
 
@@ -352,7 +332,7 @@ def measure_clipping(*, hidden: int = 64, steps: int = 150, lr: float = 0.5, rad
     """A character RNN whose W_hh starts with spectral radius ``radius`` (orthogonal), trained
     with plain SGD at learning rate ``lr``: once without clipping, once clipped by norm, once by value."""
     rng = as_rng(rng)
-    vocab, indices = corpus()
+    vocab, indices = charlm.course_text()
     train = indices[:check_positive_int(text_chars, "text_chars")]
     seed = int(rng.integers(2**31))
 
@@ -400,250 +380,3 @@ def trains(run) -> bool:
         return False
     tail = run.losses[-max(1, len(run.losses) // 10):]
     return bool(np.mean(tail) < TRAINS_FACTOR * run.losses[0])
-
-
-# --------------------------------------------------------------------------- the text
-def corpus():
-    """The course's text (Python's own help topics, shipped with CPython) and its vocabulary."""
-    from ..data import text_corpus
-
-    text = text_corpus()
-    vocab = charlm.Vocabulary.from_text(text)
-    return vocab, vocab.encode(text)
-
-
-# --------------------------------------------------------------------------- a long-range memory task
-LEARNED = 0.9           # accuracy at which a model has learned a length
-FAILED = 1 / SYMBOLS + 0.2  # chance is 1 / SYMBOLS   # accuracy at or below which it has not
-
-
-@dataclass(frozen=True)
-class LongRange:
-    """Accuracy on fresh sequences after ``steps`` training steps, by model and length (mean over
-    seeds), and the first step at which the training loss fell below 0.1 (median over seeds; None
-    when it never did)."""
-
-    lengths: tuple
-    models: tuple        # names, e.g. "vanilla RNN", "LSTM, forget bias 1"
-    accuracy: dict       # name -> tuple over lengths
-    solved_at: dict      # name -> tuple over lengths
-    steps: int
-    seeds: int
-    hidden: int
-
-
-def model_name(kind: str, forget_bias: float) -> str:
-    return "vanilla RNN" if kind == "rnn" else f"LSTM, forget bias {forget_bias:g}"
-
-
-@_one_thread
-def measure_long_range(lengths=(10, 50), *, steps: int = 400, hidden: int = 32, batch: int = 32, lr: float = 1e-2,
-                       max_norm: float = 1.0, models=(("rnn", 0.0), ("lstm", 1.0), ("lstm", 3.0)), seeds: int = 1,
-                       eval_size: int = 500, rng) -> LongRange:
-    """Train each model on the recall task at each length with Adam, clipping the gradient's norm,
-    and measure its accuracy on ``eval_size`` fresh sequences."""
-    from .. import optim
-
-    rng = as_rng(rng)
-    steps, seeds = check_positive_int(steps, "steps"), check_positive_int(seeds, "seeds")
-    names = tuple(model_name(kind, fb) for kind, fb in models)
-    accuracy = {name: [] for name in names}
-    solved = {name: [] for name in names}
-    seed_base = int(rng.integers(2**31))
-    for length in lengths:
-        test_x, test_y = recall_batch(np.random.default_rng(seed_base + 1), eval_size, length)
-        for (kind, forget_bias), name in zip(models, names, strict=True):
-            accs, firsts = [], []
-            for s in range(seeds):
-                run_rng = np.random.default_rng(seed_base + 10 + s)
-                params = init_recall_model(kind, hidden, run_rng, forget_bias=forget_bias)
-                opt, first = optim.Adam(lr=lr), None
-                for step in range(steps):
-                    x, y = recall_batch(run_rng, batch, length)
-                    loss, grads, _ = recall_loss(kind, params, x, y)
-                    grads, _ = bptt.clip_by_norm(grads, max_norm)
-                    opt.step(params, grads)
-                    if first is None and loss < 0.1:
-                        first = step + 1
-                scores = recall_loss(kind, params, test_x, test_y)[2]
-                accs.append(float(np.mean(scores.argmax(axis=1) == test_y)))
-                firsts.append(first)
-            accuracy[name].append(float(np.mean(accs)))
-            done = [f for f in firsts if f is not None]
-            solved[name].append(int(np.median(done)) if len(done) * 2 > seeds else None)
-    return LongRange(tuple(lengths), names, {k: tuple(v) for k, v in accuracy.items()},
-                     {k: tuple(v) for k, v in solved.items()}, steps, seeds, hidden)
-
-
-def learned(accuracy: float) -> bool:
-    return accuracy >= LEARNED
-
-
-def failed(accuracy: float) -> bool:
-    return accuracy <= FAILED
-
-
-# --------------------------------------------------------------------------- the cell state's gradient
-OUTLASTS_FACTOR = 100.0  # the cell path keeps this many times more of the gradient than h does
-
-
-@dataclass(frozen=True)
-class CellGradient:
-    """Gradient norms at initialisation on the recall task, from the loss at the last step back to
-    step T - k (k = 0 .. T - 1), each divided by its value at k = 0: along h for the vanilla RNN,
-    along the cell state c for LSTMs with several forget-gate biases; and their mean forget gates."""
-
-    length: int
-    rnn_h: np.ndarray
-    lstm_c: dict         # forget bias -> norms
-    forget_gate_mean: dict
-
-    def kept(self, forget_bias: float) -> float:
-        """How many times more of the gradient reaches the first step along c than along h."""
-        return float(self.lstm_c[forget_bias][-1] / self.rnn_h[-1])
-
-
-@_one_thread
-def measure_cell_gradient(length: int = 50, *, hidden: int = 32, batch: int = 32, forget_biases=(0.0, 1.0, 3.0),
-                          rng) -> CellGradient:
-    """Step by step, in float64: forward through the recall task, softmax loss at the last step,
-    then backward with the step gates, recording the gradient's size at every step."""
-    rng = as_rng(rng)
-    x, y = recall_batch(rng, batch, length)
-    x = x.astype(np.float64)
-    seed = int(rng.integers(2**31))
-
-    def readout(h, W_out, b_out):
-        scores, cache = layers.affine_forward(h, W_out, b_out)
-        return layers.affine_backward(layers.softmax_loss(scores, y)[1], cache)[0]
-
-    Wx, Wh, b, W_out, b_out = init_recall_model("rnn", hidden, np.random.default_rng(seed), dtype=np.float64)
-    h, caches = np.zeros((batch, hidden)), []
-    for t in range(length):
-        h, cache = layers.rnn_step_forward(x[:, t], h, Wx, Wh, b)
-        caches.append(cache)
-    dh, rnn_norms = readout(h, W_out, b_out), []
-    for t in range(length - 1, -1, -1):
-        rnn_norms.append(np.mean(np.linalg.norm(dh, axis=1)))
-        dh = layers.rnn_step_backward(dh, caches[t])[1]
-    lstm, forget = {}, {}
-    for fb in forget_biases:
-        Wx, Wh, b, W_out, b_out = init_recall_model("lstm", hidden, np.random.default_rng(seed), forget_bias=fb,
-                                                    dtype=np.float64)
-        h, c, caches = np.zeros((batch, hidden)), np.zeros((batch, hidden)), []
-        for t in range(length):
-            h, c, cache = layers.lstm_step_forward(x[:, t], h, c, Wx, Wh, b)
-            caches.append(cache)
-        dh, dc, norms = readout(h, W_out, b_out), np.zeros((batch, hidden)), []
-        for t in range(length - 1, -1, -1):
-            gates, tanh_c = caches[t][5], caches[t][6]
-            o = gates[:, 2 * hidden:3 * hidden]
-            total_dc = dc + dh * o * (1 - tanh_c ** 2)     # dL/dc_t, what lstm_step_backward forms
-            norms.append(np.mean(np.linalg.norm(total_dc, axis=1)))
-            _, dh, dc, _, _, _ = layers.lstm_step_backward(dh, dc, caches[t])
-        lstm[fb] = np.array(norms) / norms[0]
-        forget[fb] = float(np.mean([cache[5][:, hidden:2 * hidden] for cache in caches]))
-    rnn_norms = np.array(rnn_norms)
-    return CellGradient(length, rnn_norms / rnn_norms[0], lstm, forget)
-
-
-def cell_path_outlasts(result: CellGradient, forget_bias: float) -> bool:
-    return result.kept(forget_bias) > OUTLASTS_FACTOR
-
-
-# --------------------------------------------------------------------------- a character-level language model
-BEATS_UNIGRAM_BY = 1.0   # bits per character a model must save over the unigram baseline
-TEMPERATURES = (0.5, 1.0, 1.5)
-
-
-CHAR_LSTM_CONFIGS = {
-    "fast": {"embed": 32, "hidden": 64, "steps": 120, "batch": 32, "seq_len": 32, "lr": 1e-2, "seed": 0},
-    "full-cpu": {"embed": 64, "hidden": 256, "steps": 1000, "batch": 32, "seq_len": 64, "lr": 3e-3, "seed": 0},
-    "full-gpu": {"embed": 64, "hidden": 512, "steps": 3000, "batch": 128, "seq_len": 100, "lr": 2e-3, "seed": 0},
-}
-
-
-def char_lstm_config() -> dict:
-    """The torch LSTM's size: small in the fast profile (it trains in seconds on a CPU); in the full
-    profile larger on a CPU, and larger again on a GPU."""
-    if is_fast():
-        return dict(CHAR_LSTM_CONFIGS["fast"])
-    from ..config import choose_device
-
-    return dict(CHAR_LSTM_CONFIGS["full-gpu" if choose_device().type == "cuda" else "full-cpu"])
-
-
-def char_lstm(config: dict | None = None) -> tuple[charlm.CharModel, dict]:
-    """The torch LSTM trained on the course's text (the first 90 %), cached on disk by its
-    configuration: the NumPy model (gates i, f, o, g) and the run's record (losses, bits per
-    character on the held-out 10 %, seconds, device)."""
-    from .. import cache
-
-    config = dict(char_lstm_config() if config is None else config)
-
-    def compute():
-        from .. import charlm_torch
-
-        vocab, indices = corpus()
-        train, test = charlm.split(indices, 0.1)
-        run = charlm_torch.train(vocab, train, rng=np.random.default_rng(config["seed"]),
-                                 **{k: v for k, v in config.items() if k != "seed"})
-        run["test_bits"] = charlm_torch.bits_per_char(run.pop("torch_model"), test)
-        return run
-
-    record = cache.cached("char-lstm", config, compute)
-    vocab = charlm.Vocabulary(str(record["chars"]))
-    model = charlm.CharModel("lstm", vocab, {k: np.asarray(record[k]) for k in charlm.PARAM_NAMES})
-    return model, record
-
-
-@dataclass(frozen=True)
-class CharLM:
-    """Bits per character on the held-out tenth of the text: the baselines (``uniform``: log2 V;
-    ``unigram``, ``bigram``, ``trigram``: add-alpha n-grams) and the two models; the NumPy RNN's
-    training run; the LSTM's record; samples of the LSTM at several temperatures."""
-
-    vocab_size: int
-    train_chars: int
-    test_chars: int
-    bits: dict
-    rnn_run: charlm.TrainingRun
-    rnn_config: dict     # hidden, seq_len, batch, lr
-    lstm_record: dict
-    lstm_config: dict
-    samples: dict        # temperature -> text
-
-
-def measure_char_lm(*, rnn_steps: int | None = None, hidden: int = 100, seq_len: int = 25, batch: int = 32,
-                    lr: float = 0.1, sample_every: int = 0, on_sample=None, lstm_config: dict | None = None,
-                    rng) -> CharLM:
-    """The NumPy vanilla RNN (hidden 100, 25 steps, Adagrad at 0.1, gradients clipped to +-5: the
-    settings of min-char-rnn, on batches of streams) and the torch LSTM, against n-gram baselines.
-    ``on_sample(step, text)`` is called with each sample taken while the RNN trains."""
-    from .. import optim
-
-    rng = as_rng(rng)
-    rnn_steps = by_profile(fast=300, full=6000) if rnn_steps is None else rnn_steps
-    vocab, indices = corpus()
-    train, test = charlm.split(indices, 0.1)
-    bits = {"uniform": math.log2(vocab.size)}
-    for order, name in ((1, "unigram"), (2, "bigram"), (3, "trigram")):
-        bits[name] = charlm.ngram_baseline(train, test, order, vocab.size)[0]
-    model = charlm.init_model("rnn", vocab, 32, hidden, rng, dtype=np.float32)
-
-    with single_thread():                 # small matrices: a second thread only waits
-        run = charlm.train(model, train, steps=rnn_steps, batch=batch, seq_len=seq_len,
-                           optimizer=optim.Adagrad(lr=lr), clip="value", clip_at=5.0,
-                           sample_every=sample_every, rng=rng, on_sample=on_sample)
-        bits["vanilla RNN"] = charlm.bits_per_char(model, test)
-    lstm_model, record = char_lstm(lstm_config)
-    bits["LSTM"] = float(record["test_bits"])
-    samples = {t: charlm.sample(lstm_model, "The ", 160, t, rng) for t in TEMPERATURES}
-    config = dict(char_lstm_config() if lstm_config is None else lstm_config)
-    rnn_config = {"hidden": hidden, "seq_len": seq_len, "batch": batch, "lr": lr}
-    return CharLM(vocab.size, len(train), len(test), bits, run, rnn_config, record, config, samples)
-
-
-def beats(bits: dict, model: str, baseline: str, by: float = 0.0) -> bool:
-    """The model's bits per character are below the baseline's by more than ``by``."""
-    return bool(bits[model] < bits[baseline] - by)

@@ -1,8 +1,8 @@
 """Sampling from the character-level LSTM, live: a prefix, a temperature, a seed and a length; the
 distribution over the next character after the prefix, and a sample drawn one character at a time.
 
-The model is the torch LSTM of 08_rnns (``experiments.rnn.char_lstm``), read from the disk cache (or
-trained once when the cache is empty) and run here on the NumPy gates, gates reordered to i, f, o, g.
+The model is the torch LSTM of 08_rnns (``torch_rnn.trained_char_lstm``), read from the disk cache
+(or trained once when the cache is empty) and run here on the NumPy gates, gates reordered to i, f, o, g.
 """
 
 from __future__ import annotations
@@ -31,9 +31,9 @@ class CharSampling(Explorer):
 
     def __init__(self, model: charlm.CharModel | None = None, **initial_values):
         if model is None:
-            from ..experiments.rnn import char_lstm
+            from ..torch_rnn import trained_char_lstm
 
-            model = char_lstm()[0]
+            model = trained_char_lstm()[0]
         self.model = model
         controls = {
             "temperature": log_slider(1.0, -1, 0.5, "temperature", fmt=".2f"),

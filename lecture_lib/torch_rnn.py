@@ -1,11 +1,12 @@
-"""A character-level LSTM language model in torch (CPU, or the GPU when there is one), trained with
-truncated backpropagation through time, and exported as a NumPy :class:`~lecture_lib.charlm.CharModel`
-so that sampling and the explorers run on the course's own gates.
+"""torch's recurrent layers beside the course's gates: weights converted both ways, and a
+character-level LSTM language model trained in torch (on the GPU when there is one) with truncated
+backpropagation through time, cached on disk and exported as a NumPy
+:class:`~lecture_lib.charlm.CharModel`, so that sampling and the explorers run on our own gates.
 
 torch's ``nn.LSTM`` stores the four blocks of its weights as i, f, g, o; the gates of
-:mod:`lecture_lib.layers` use i, f, o, g. :func:`to_numpy_order` swaps the last two blocks, and
-:func:`export` transposes the weights (torch computes ``W x``, the gates ``x @ Wx``) and adds
-torch's two biases into one.
+:mod:`lecture_lib.layers` use i, f, o, g. :func:`to_numpy_order` swaps the last two blocks one way,
+:func:`torch_weights` the other; both transpose (torch computes ``W x``, the gates ``x @ Wx``), and
+torch's two bias vectors add up to our one.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from torch import nn
 
 from . import charlm
 from ._checks import as_rng, check_positive, check_positive_int, torch_seed_from
-from .config import choose_device, single_thread
+from .config import choose_device, is_fast, single_thread
 
 SINGLE_THREAD_MAX_HIDDEN = 512  # on a CPU, models up to this size run on one thread
 
@@ -56,6 +57,22 @@ def to_numpy_order(block_rows: np.ndarray) -> np.ndarray:
     """Reorder an array whose first axis holds torch's gate blocks i, f, g, o into i, f, o, g."""
     i, f, g, o = np.split(np.asarray(block_rows), 4, axis=0)
     return np.concatenate([i, f, o, g], axis=0)
+
+
+def torch_weights(kind: str, Wx, Wh, b) -> dict:
+    """Our (Wx, Wh, b) as the state dict of torch's ``nn.RNN`` / ``nn.LSTM`` (float64): transposed
+    (torch computes ``W x``), blocks reordered from i, f, o, g to i, f, g, o for the LSTM, and the
+    bias put in ``bias_ih`` with ``bias_hh`` zero (torch adds the two)."""
+    def reorder(a):
+        if kind == "rnn":
+            return a
+        i, f, o, g = np.split(a, 4, axis=0)
+        return np.concatenate([i, f, g, o], axis=0)
+
+    return {"weight_ih_l0": torch.from_numpy(reorder(Wx.T).copy()),
+            "weight_hh_l0": torch.from_numpy(reorder(Wh.T).copy()),
+            "bias_ih_l0": torch.from_numpy(reorder(b).copy()),
+            "bias_hh_l0": torch.zeros(b.shape, dtype=torch.float64)}
 
 
 def export(model: CharLSTM, vocab: charlm.Vocabulary) -> charlm.CharModel:
@@ -144,3 +161,41 @@ def _train(vocab, train_indices, embed, hidden, steps, batch, seq_len, lr, clip_
     exported = export(model, vocab)
     return {**exported.params, "chars": vocab.chars, "losses": np.array(losses), "seconds": seconds,
             "device": str(device), "message": message, "torch_model": model}
+
+
+# --------------------------------------------------------------------------- the course's trained model
+CHAR_LSTM_CONFIGS = {
+    "fast": {"embed": 32, "hidden": 64, "steps": 120, "batch": 32, "seq_len": 32, "lr": 1e-2, "seed": 0},
+    "full-cpu": {"embed": 64, "hidden": 256, "steps": 1000, "batch": 32, "seq_len": 64, "lr": 3e-3, "seed": 0},
+    "full-gpu": {"embed": 64, "hidden": 512, "steps": 3000, "batch": 128, "seq_len": 100, "lr": 2e-3, "seed": 0},
+}
+
+
+def char_lstm_config() -> dict:
+    """The torch LSTM's size: small in the fast profile (it trains in seconds on a CPU); in the full
+    profile larger on a CPU, and larger again on a GPU."""
+    if is_fast():
+        return dict(CHAR_LSTM_CONFIGS["fast"])
+    return dict(CHAR_LSTM_CONFIGS["full-gpu" if choose_device().type == "cuda" else "full-cpu"])
+
+
+def trained_char_lstm(config: dict | None = None) -> tuple[charlm.CharModel, dict]:
+    """The torch LSTM trained on the course's text (the first 90 %), cached on disk by its
+    configuration: the NumPy model (gates i, f, o, g) and the run's record (losses, bits per
+    character on the held-out 10 %, seconds, device)."""
+    from . import cache
+
+    config = dict(char_lstm_config() if config is None else config)
+
+    def compute():
+        vocab, indices = charlm.course_text()
+        train_part, test = charlm.split(indices, 0.1)
+        run = train(vocab, train_part, rng=np.random.default_rng(config["seed"]),
+                    **{k: v for k, v in config.items() if k != "seed"})
+        run["test_bits"] = bits_per_char(run.pop("torch_model"), test)
+        return run
+
+    record = cache.cached("char-lstm", config, compute)
+    vocab = charlm.Vocabulary(str(record["chars"]))
+    model = charlm.CharModel("lstm", vocab, {k: np.asarray(record[k]) for k in charlm.PARAM_NAMES})
+    return model, record
