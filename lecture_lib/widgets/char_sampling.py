@@ -19,7 +19,7 @@ PREFIXES = ("The ", "def ", "import ", "class ", "If the ", "for x in ", "return
 TOP = 15
 WRAP = 40
 MAX_LINES = 14
-Y_TOPS = (0.25, 0.5, 1.0)  # the bars' axis grows in steps, so it is rarely redrawn
+P_FLOOR = 1e-4  # the bottom of the probability axis
 
 
 def _shown(ch: str) -> str:
@@ -39,15 +39,17 @@ class CharSampling(Explorer):
             "temperature": log_slider(1.0, -1, 0.5, "temperature", fmt=".2f"),
             "prefix": dropdown(PREFIXES[0], PREFIXES, "prefix"),
             "seed": int_slider(0, 0, 50, "seed"),
-            "length": int_slider(120, 20, 240, "characters"),
+            "length": int_slider(100, 20, 240, "characters"),
         }
         self._scores: dict[str, np.ndarray] = {}
-        super().__init__(controls, initial_values, figsize=(11.0, 3.9))
+        super().__init__(controls, initial_values, figsize=(10.0, 3.6))
 
     def build(self, figure):
         self.ax_p, self.ax_text = figure.subplots(1, 2, width_ratios=[1, 1.25])
-        self.bars = self.ax_p.bar(np.arange(TOP), np.zeros(TOP), color=COLORS[0])
-        self.ax_p.set(xlim=(-0.6, TOP - 0.4), ylim=(0, 1), xticks=np.arange(TOP), ylabel="probability",
+        # A log axis shows every temperature in full, from one sure character to a flat spread.
+        self.bars = self.ax_p.bar(np.arange(TOP), np.zeros(TOP), bottom=P_FLOOR, color=COLORS[0])
+        self.ax_p.set(xlim=(-0.6, TOP - 0.4), yscale="log", ylim=(P_FLOOR, 1.0), xticks=np.arange(TOP),
+                      ylabel="probability (log scale)",
                       xlabel=f"the {TOP} most likely next characters (⏎ newline, ␣ space)")
         self.ax_p.tick_params(axis="x", labelsize=12)
         self.ax_p.grid(axis="x", visible=False)
@@ -55,9 +57,9 @@ class CharSampling(Explorer):
         self.ax_text.set_axis_off()
         self.text = self.ax_text.text(0.0, 1.0, "", ha="left", va="top", family="monospace", fontsize=12,
                                       transform=self.ax_text.transAxes)
-        self.text_title = self.ax_text.set_title(" ", fontsize=11)
-        self._shown_prefix, self._top = None, 1.0
-        self.dynamic(*self.bars, self.p_title, self.text, self.text_title)
+        self.ax_text.set_title("a sample, drawn one character at a time (the prefix first)", fontsize=11)
+        self._shown_prefix = None
+        self.dynamic(*self.bars, self.p_title, self.text)
 
     def draw(self, temperature, prefix, seed, length):
         if prefix not in self._scores:
@@ -69,19 +71,13 @@ class CharSampling(Explorer):
             self._shown_prefix = prefix
             self.invalidate()
         p = charlm.softmax_with_temperature(scores, temperature)
-        y_top = next(t for t in Y_TOPS if p[top[0]] <= 0.95 * t or t == Y_TOPS[-1])
-        if y_top != self._top:
-            self.ax_p.set_ylim(0, y_top)
-            self._top = y_top
-            self.invalidate()
         for bar, i in zip(self.bars, top, strict=True):
-            bar.set_height(p[i])
+            bar.set_height(max(p[i] - P_FLOOR, 0.0))
         entropy = float(-(p * np.log2(np.maximum(p, 1e-300))).sum())
         self.p_title.set_text(f"p(next | {prefix!r}) at T = {temperature:.2f}: entropy {entropy:.2f} bits")
         sample = charlm.sample(self.model, prefix, length, temperature, np.random.default_rng(seed))
         lines = [textwrap.fill(part, WRAP, drop_whitespace=False) for part in (prefix + sample).split("\n")]
         self.text.set_text("\n".join(lines[:MAX_LINES]))
-        self.text_title.set_text(f"a sample of {length} characters (seed {seed})")
 
 
 def char_sampling_explorer(**initial_values) -> CharSampling:
@@ -91,6 +87,6 @@ def char_sampling_explorer(**initial_values) -> CharSampling:
 
     Interactive problem size: the LSTM of the profile (fast: 64 hidden units; full: 256 on a
     CPU, 512 on a GPU), read from the disk cache; each change reads the prefix once (cached per
-    prefix) and draws at most 240 characters one step at a time on the NumPy gates (120 by
+    prefix) and draws at most 240 characters one step at a time on the NumPy gates (100 by
     default), within the 50 ms budget on 2 cores with the fast model."""
     return CharSampling(**initial_values)
