@@ -5,6 +5,8 @@ blocks reordered: torch stores i, f, g, o, ours are i, f, o, g), dtypes, and bad
 import numpy as np
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
 
 from lecture_lib import layers, torch_rnn
 from lecture_lib.experiments import rnn as E
@@ -224,3 +226,27 @@ def test_bad_upstream_and_loss_inputs():
     with pytest.raises(ValueError, match=r"prev_c has shape \(2, 4\); expected \(N, H\) = \(2, 5\)"):
         layers.lstm_step_forward(np.zeros((N, D)), np.zeros((N, H)), np.zeros((N, 4)), np.zeros((D, 4 * H)),
                                  np.zeros((H, 4 * H)), np.zeros(4 * H))
+
+
+# --------------------------------------------------------------------------- properties over shapes
+@given(N=st.integers(1, 4), T=st.integers(1, 5), D=st.integers(1, 4), H=st.integers(1, 4), seed=st.integers(0, 99))
+def test_any_shape_sequence_equals_steps_and_backward_matches_the_step_gates(N, T, D, H, seed):
+    """For every small shape: the LSTM sequence gate is its step loop, forward and backward."""
+    rng = np.random.default_rng(seed)
+    x, h0 = rng.standard_normal((N, T, D)), rng.standard_normal((N, H))
+    Wx, Wh, b = rng.standard_normal((D, 4 * H)), rng.standard_normal((H, 4 * H)), rng.standard_normal(4 * H)
+    h, cache = layers.lstm_forward(x, h0, Wx, Wh, b)
+    dh = rng.standard_normal(h.shape)
+    dx, dh0, dWx, dWh, db = layers.lstm_backward(dh, cache)
+    ht, ct, caches = h0, np.zeros_like(h0), []
+    for t in range(T):
+        ht, ct, step_cache = layers.lstm_step_forward(x[:, t], ht, ct, Wx, Wh, b)
+        assert np.allclose(ht, h[:, t], rtol=0, atol=1e-12)
+        caches.append(step_cache)
+    dnext_h, dnext_c, sums = np.zeros((N, H)), np.zeros((N, H)), [0, 0, 0]
+    for t in range(T - 1, -1, -1):
+        dx_t, dnext_h, dnext_c, dWx_t, dWh_t, db_t = layers.lstm_step_backward(dh[:, t] + dnext_h, dnext_c, caches[t])
+        assert np.allclose(dx_t, dx[:, t], atol=1e-10)
+        sums = [s + g for s, g in zip(sums, (dWx_t, dWh_t, db_t), strict=True)]
+    assert np.allclose(dnext_h, dh0, atol=1e-10)
+    assert all(np.allclose(s, g, atol=1e-10) for s, g in zip(sums, (dWx, dWh, db), strict=True))
