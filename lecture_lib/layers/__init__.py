@@ -7,6 +7,8 @@ is the path to use:
 - ``basic``: affine, relu, sigmoid, tanh; the softmax and SVM losses
 - ``norm``: batch norm (staged and closed-form backward), spatial batch norm, layer norm, group norm
 - ``dropout``: inverted dropout (``p`` keeps a unit) and DropConnect (a mask on an affine layer's weights)
+- ``rnn``: vanilla RNN and LSTM (one step and a sequence), word embedding, temporal affine, temporal
+  softmax loss
 """
 
 from .basic import (
@@ -33,6 +35,21 @@ from .norm import (
                     spatial_groupnorm_forward,
 )
 from .dropout import dropconnect_backward, dropconnect_forward, dropout_backward, dropout_forward
+from .rnn import (
+                    lstm_backward,
+                    lstm_forward,
+                    lstm_step_backward,
+                    lstm_step_forward,
+                    rnn_backward,
+                    rnn_forward,
+                    rnn_step_backward,
+                    rnn_step_forward,
+                    temporal_affine_backward,
+                    temporal_affine_forward,
+                    temporal_softmax_loss,
+                    word_embedding_backward,
+                    word_embedding_forward,
+)
 
 __all__ = [
     "affine_backward", "affine_forward", "relu_backward", "relu_forward", "sigmoid_backward",
@@ -41,4 +58,7 @@ __all__ = [
     "layernorm_forward", "spatial_batchnorm_backward", "spatial_batchnorm_forward",
     "spatial_groupnorm_backward", "spatial_groupnorm_forward",
     "dropout_forward", "dropout_backward", "dropconnect_forward", "dropconnect_backward",
+    "lstm_backward", "lstm_forward", "lstm_step_backward", "lstm_step_forward", "rnn_backward", "rnn_forward",
+    "rnn_step_backward", "rnn_step_forward", "temporal_affine_backward", "temporal_affine_forward",
+    "temporal_softmax_loss", "word_embedding_backward", "word_embedding_forward",
 ]
