@@ -80,7 +80,7 @@ def test_conv_fast_works_block_by_block(monkeypatch):
     whole = layers.conv_forward_fast(x, w, b, param)
     monkeypatch.setattr(conv, "BLOCK_ELEMENTS", 1)
     out, cache = layers.conv_forward_fast(x, w, b, param)
-    assert np.array_equal(out, whole[0])
+    assert np.allclose(out, whole[0], rtol=0, atol=1e-12)
     dout = np.random.default_rng(3).standard_normal(out.shape)
     for a, r in zip(layers.conv_backward_fast(dout, cache), layers.conv_backward_fast(dout, whole[1]), strict=True):
         assert np.allclose(a, r, rtol=0, atol=1e-12)

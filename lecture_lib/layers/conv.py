@@ -12,24 +12,25 @@ The stride and pad must *tile* the input: when the division above leaves a remai
 pad, the last rows or columns of the input would silently never be read (torch floors it; here it
 is an error that says which pad would tile it). A remainder of padding only is harmless.
 
-``conv_forward_fast`` gathers every receptive field into one matrix (im2col) with a strided view,
-``np.lib.stride_tricks.sliding_window_view``, so that the whole layer is one matrix product; the
-gather is done a few images at a time, so the column matrix (``HH * WW`` times the size of the
-input) stays small enough for the cache. ``conv_forward_shifted`` is the other classic way: one
-matrix product per kernel tap on a shifted view of the input, which needs no column matrix at all.
-The backward passes are the same products transposed, and a scatter-add (col2im) for dx.
+``conv_forward_fast`` gathers every receptive field into one matrix (im2col), so that the layer is
+one matrix product. The gather goes kernel tap by kernel tap: for tap (i, j), the input shifted by
+(i, j) and sampled with the stride is a strided *view* (no copy), and copying it fills one row
+block of the column matrix. It works a few images at a time, so the column matrix (``HH * WW``
+times the size of the input) stays small enough for the cache. ``conv_forward_shifted`` is the
+other classic way: one matrix product per kernel tap on the shifted views themselves, which needs
+no column matrix. The backward passes are the same products transposed, and a scatter-add
+(col2im) for dx.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from .._checks import check_array, check_int
 
 CONV_KEYS = ("stride", "pad", "dilation")
 # Images per block of the fast path: the column matrix of one block stays within a few MB.
-BLOCK_ELEMENTS = 1 << 20
+BLOCK_ELEMENTS = 1 << 19
 
 
 # --------------------------------------------------------------------------- geometry
@@ -170,18 +171,33 @@ def conv_backward_naive(dout, cache):
 
 
 # --------------------------------------------------------------------------- fast (im2col)
-def _windows(x_pad_nhwc, kernel_h, kernel_w, stride, dilation):
-    """Every receptive field as a strided view, no copy: (n, H', W', C, HH, WW)."""
-    span_h, span_w = dilation * (kernel_h - 1) + 1, dilation * (kernel_w - 1) + 1
-    view = sliding_window_view(x_pad_nhwc, (span_h, span_w), axis=(1, 2))
-    return view[:, ::stride, ::stride, :, ::dilation, ::dilation]
+def _pad_channels_first(x, pad):
+    """x (N, C, H, W) -> (C, N, H + 2 pad, W + 2 pad), zero-padded: each channel's images are
+    contiguous, so a receptive field's taps are long contiguous runs."""
+    n_images, channels, height, width = x.shape
+    x_pad = np.zeros((channels, n_images, height + 2 * pad, width + 2 * pad), dtype=x.dtype)
+    x_pad[:, :, pad:pad + height, pad:pad + width] = x.transpose(1, 0, 2, 3)
+    return x_pad
 
 
-def _im2col(x_pad_nhwc, kernel_h, kernel_w, stride, dilation):
-    """The column matrix (n H' W', HH WW C): one row per receptive field (this copy is im2col)."""
-    view = _windows(x_pad_nhwc, kernel_h, kernel_w, stride, dilation)
-    n, out_h, out_w, channels = view.shape[:4]
-    return view.transpose(0, 1, 2, 4, 5, 3).reshape(n * out_h * out_w, kernel_h * kernel_w * channels)
+def _tap(i, j, stride, dilation, out_h, out_w):
+    """The (rows, columns) slices of the padded input that kernel tap (i, j) reads, over all
+    output positions: a strided view, no copy."""
+    return (slice(i * dilation, i * dilation + stride * (out_h - 1) + 1, stride),
+            slice(j * dilation, j * dilation + stride * (out_w - 1) + 1, stride))
+
+
+def _im2col(x_pad, block, kernel_h, kernel_w, stride, dilation, out_h, out_w):
+    """The column matrix of the images in ``block``: (HH WW C, n H' W'), one column per output
+    position, one row per (tap, channel). Built tap by tap: row block (i, j) is the input shifted
+    by the tap, sampled with the stride (a strided view), copied once."""
+    channels, n = x_pad.shape[0], len(range(*block.indices(x_pad.shape[1])))
+    cols = np.empty((kernel_h, kernel_w, channels, n, out_h, out_w), dtype=x_pad.dtype)
+    for i in range(kernel_h):
+        for j in range(kernel_w):
+            rows, columns = _tap(i, j, stride, dilation, out_h, out_w)
+            cols[i, j] = x_pad[:, block, rows, columns]
+    return cols.reshape(kernel_h * kernel_w * channels, n * out_h * out_w)
 
 
 def _blocks(n_images: int, per_image: int):
@@ -190,31 +206,29 @@ def _blocks(n_images: int, per_image: int):
 
 
 def conv_forward_fast(x, w, b, conv_param):
-    """The same convolution as conv_forward_naive (same arguments, same result), as matrix
-    products: im2col on a strided view, a few images at a time.
+    """The same convolution as conv_forward_naive (same arguments, same result), as one matrix
+    product per block of images: ``out = w_rows (F, HH WW C) @ cols (HH WW C, n H' W')``.
 
-    Returns (out, cache): out (N, F, H', W'); cache = (x_pad in (N, H+2p, W+2p, C) layout, w, b,
+    Returns (out, cache): out (N, F, H', W'); cache = (x_pad as (C, N, H+2p, W+2p), w, b,
     conv_param, x's shape).
     """
     x, w, b, s, p, d, out_h, out_w = conv_geometry(x, w, b, conv_param)
-    n_images, channels, height, width = x.shape
-    n_filters, _, kernel_h, kernel_w = w.shape
-    # channels last, so that one receptive field's C values are contiguous
-    x_pad = np.zeros((n_images, height + 2 * p, width + 2 * p, channels), dtype=x.dtype)
-    x_pad[:, p:p + height, p:p + width] = x.transpose(0, 2, 3, 1)
-    w_rows = w.transpose(0, 2, 3, 1).reshape(n_filters, -1).astype(x.dtype)       # (F, HH WW C)
+    n_images = x.shape[0]
+    n_filters, channels, kernel_h, kernel_w = w.shape
+    x_pad = _pad_channels_first(x, p)
+    w_rows = w.transpose(0, 2, 3, 1).reshape(n_filters, -1).astype(x.dtype)        # (F, HH WW C)
     out = np.empty((n_images, n_filters, out_h * out_w), dtype=x.dtype)
     for block in _blocks(n_images, out_h * out_w * kernel_h * kernel_w * channels):
-        cols = _im2col(x_pad[block], kernel_h, kernel_w, s, d)                      # (n H' W', HH WW C)
-        out[block] = (w_rows @ cols.T).reshape(n_filters, -1, out_h * out_w).transpose(1, 0, 2)
+        cols = _im2col(x_pad, block, kernel_h, kernel_w, s, d, out_h, out_w)
+        out[block] = (w_rows @ cols).reshape(n_filters, -1, out_h * out_w).transpose(1, 0, 2)
     out += b.astype(x.dtype)[:, None]
     return out.reshape(n_images, n_filters, out_h, out_w), (x_pad, w, b, dict(conv_param), x.shape)
 
 
 def conv_backward_fast(dout, cache):
-    """Backward of conv_forward_fast, block by block: dw = dout-rows . columns, and the columns'
-    gradient w^T . dout scattered back onto the padded input, one kernel tap at a time (col2im).
-    Returns (dx, dw, db)."""
+    """Backward of conv_forward_fast, block by block: ``dw = dout_rows @ cols.T``, and the
+    columns' gradient ``w_rows.T @ dout_rows`` added back onto the padded input tap by tap
+    (col2im: the reverse of the tap-by-tap copy). Returns (dx, dw, db)."""
     x_pad, w, b, conv_param, x_shape = cache
     s, p, d = _conv_param(conv_param)
     n_images, channels, height, width = x_shape
@@ -224,18 +238,16 @@ def conv_backward_fast(dout, cache):
     dout = _check_dout(dout, (n_images, n_filters, out_h, out_w)).astype(x_pad.dtype, copy=False)
     w_rows = w.transpose(0, 2, 3, 1).reshape(n_filters, -1).astype(x_pad.dtype)
     dw_rows = np.zeros_like(w_rows)
-    # dx is accumulated channel-major, (C, N, H+2p, W+2p): each tap's block is then contiguous
-    dx_pad = np.zeros((channels, n_images, height + 2 * p, width + 2 * p), dtype=x_pad.dtype)
+    dx_pad = np.zeros_like(x_pad)
     for block in _blocks(n_images, out_h * out_w * kernel_h * kernel_w * channels):
-        cols = _im2col(x_pad[block], kernel_h, kernel_w, s, d)
-        n = cols.shape[0] // (out_h * out_w)
-        dout_rows = np.ascontiguousarray(dout[block].transpose(1, 0, 2, 3)).reshape(n_filters, -1)
-        dw_rows += dout_rows @ cols
-        dcols = (w_rows.T @ dout_rows).reshape(kernel_h, kernel_w, channels, n, out_h, out_w)
-        target = dx_pad[:, block]
+        cols = _im2col(x_pad, block, kernel_h, kernel_w, s, d, out_h, out_w)
+        dout_rows = dout[block].reshape(-1, n_filters, out_h * out_w).transpose(1, 0, 2).reshape(n_filters, -1)
+        dw_rows += (cols @ dout_rows.T).T
+        dcols = (w_rows.T @ dout_rows).reshape(kernel_h, kernel_w, channels, -1, out_h, out_w)
         for i in range(kernel_h):
             for j in range(kernel_w):
-                target[:, :, i * d:i * d + s * out_h:s, j * d:j * d + s * out_w:s] += dcols[i, j]
+                rows, columns = _tap(i, j, s, d, out_h, out_w)
+                dx_pad[:, block, rows, columns] += dcols[i, j]
     dx = dx_pad[:, :, p:p + height, p:p + width].transpose(1, 0, 2, 3)
     dw = dw_rows.reshape(n_filters, kernel_h, kernel_w, channels).transpose(0, 3, 1, 2)
     db = dout.sum(axis=(0, 2, 3))
