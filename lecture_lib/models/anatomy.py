@@ -9,7 +9,7 @@ cost no memory and no time to initialise: only shapes are computed.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import torch
 import torch.nn as nn
@@ -85,7 +85,7 @@ def input_channels(model: nn.Module) -> int:
     return first.in_channels
 
 
-@lru_cache(maxsize=None)
+@cache
 def _describe(arch: str, input_size: int, kwargs: tuple) -> ModelSummary:
     from . import build
 
