@@ -138,14 +138,14 @@ def test_depth_counts_the_longest_chain_not_the_modules():
 @pytest.mark.parametrize("arch", ["alexnet", "vgg16", "resnet50", "squeezenet1_0", "googlenet"])
 def test_flops_are_twice_torchvisions_multiply_adds(arch):
     kwargs = {"aux_logits": False} if arch == "googlenet" else {}
-    gflops = anatomy.describe(arch, **kwargs).flops / 1e9
+    gflops = anatomy.flops_of(arch, **kwargs) / 1e9
     reference = 1.50 if arch == "googlenet" else TORCHVISION[arch][1]
     assert abs(gflops / 2 - reference) / reference < 0.01
 
 
 def test_fractalnet_columns_and_drop_path():
     net = models.fractalnet(columns=3, channels=(8, 8), in_channels=1, drop_path=0.5)
-    summary = anatomy.describe("fractalnet", input_size=8, in_channels=1, columns=3, channels=(8, 8))
+    summary = anatomy.describe("fractalnet", in_channels=1, columns=3, channels=(8, 8))
     assert summary.depth == 2 * 4 + 1                 # the deepest column: 2^(3-1) convs per block, + fc
     assert summary.weight_layers == 2 * (1 + 2 + 4) + 1
     x = torch.randn(4, 1, 8, 8)
@@ -177,4 +177,4 @@ def test_bad_input_names_the_argument():
     with pytest.raises(TypeError, match="aux_logits=1"):
         models.googlenet(aux_logits=1)
     with pytest.raises(ValueError, match="input_size=0"):
-        anatomy.describe("lenet5", input_size=0)
+        anatomy.flops_of("lenet5", input_size=0)

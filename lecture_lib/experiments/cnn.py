@@ -154,21 +154,24 @@ class Comparison:
     source: str = TOP1_SOURCE
 
 
-CLASSIC = ("alexnet", "vgg16", "googlenet", "resnet18", "resnet50", "resnet152", "wide_resnet50_2", "densenet121",
-           "squeezenet1_0")
+# The fast profile's comparison: one model per idea of the notes (DenseNet's FLOPs, slow to count on
+# the meta device, join in the full profile's FIGURE_MODELS of lecture_lib.plots.cnn)
+CLASSIC = ("alexnet", "vgg16", "googlenet", "resnet18", "resnet50", "resnet152", "wide_resnet50_2", "squeezenet1_0")
 
 
 def measure_comparison(archs=CLASSIC) -> Comparison:
     """Parameters, FLOPs and depth of each architecture counted from our modules, beside its
     published top-1 accuracy (deterministic)."""
-    from ..models.anatomy import describe
+    from ..models.anatomy import describe, flops_of
 
     archs = tuple(archs)
     unknown = [a for a in archs if a not in PUBLISHED_TOP1]
     if unknown:
         raise ValueError(f"archs has {unknown}; expected names with a published accuracy: {sorted(PUBLISHED_TOP1)}")
-    summaries = [describe(a, **({"aux_logits": False} if a == "googlenet" else {})) for a in archs]
-    return Comparison(archs, tuple(s.parameters for s in summaries), tuple(s.flops for s in summaries),
+    kwargs = [{"aux_logits": False} if a == "googlenet" else {} for a in archs]
+    summaries = [describe(a, **k) for a, k in zip(archs, kwargs, strict=True)]
+    return Comparison(archs, tuple(s.parameters for s in summaries),
+                      tuple(flops_of(a, **k) for a, k in zip(archs, kwargs, strict=True)),
                       tuple(s.depth for s in summaries), tuple(PUBLISHED_TOP1[a] for a in archs))
 
 
@@ -212,27 +215,34 @@ def _field_of_centre(model, channels: int, size: int, rng) -> np.ndarray:
     return x.grad.abs().sum(dim=(0, 1)).numpy()
 
 
-def measure_small_filters(rng, channels: int = 64, size: int = 15) -> SmallFilters:
-    """Three stacked 3x3 conv layers against one 7x7 layer, both ``channels`` -> ``channels``
-    with ReLUs: receptive field (computed and measured), parameters, FLOPs, nonlinearities."""
+def measure_small_filters(rng, channels: int = 64, size: int = 15, small: int = 3, layers: int = 3,
+                          large: int = 7) -> SmallFilters:
+    """``layers`` stacked ``small`` x ``small`` conv layers (VGG: three 3x3) against one ``large``
+    x ``large`` layer, all ``channels`` -> ``channels`` with ReLUs: receptive field (computed and
+    measured), parameters, FLOPs, nonlinearities."""
     import torch
 
     from ..layers import receptive_field
     from ..models.anatomy import flops, parameter_count
 
     rng = as_rng(rng)
-    channels, size = check_positive_int(channels, "channels"), check_int(size, "size", min=9)
+    channels, layers = check_positive_int(channels, "channels"), check_positive_int(layers, "layers")
+    small, large = check_positive_int(small, "small"), check_positive_int(large, "large")
+    for name, k in (("small", small), ("large", large)):
+        if k % 2 == 0:
+            raise ValueError(f"{name}={k} is not valid; expected an odd kernel size (centred)")
+    size = check_int(size, "size", min=max(layers * (small - 1), large - 1) + 3)
     torch.manual_seed(torch_seed_from(rng))
-    stack, single = _stack(channels, 3, 3), _stack(channels, 7, 1)
+    stack, single = _stack(channels, small, layers), _stack(channels, large, 1)
     with single_thread():
         maps = [_field_of_centre(m, channels, size, rng) for m in (stack, single)]
     measured = [int(np.count_nonzero(m[size // 2] > 0)) for m in maps]
     c = size // 2
     shares = [float(m[c - 1:c + 2, c - 1:c + 2].sum() / m.sum()) for m in maps]
     shape = (1, channels, size, size)
-    return SmallFilters(channels, receptive_field([(3, 1)] * 3)[-1][0], receptive_field([(7, 1)])[-1][0],
+    return SmallFilters(channels, receptive_field([(small, 1)] * layers)[-1][0], receptive_field([(large, 1)])[-1][0],
                         *measured, parameter_count(stack), parameter_count(single),
-                        flops(stack, shape), flops(single, shape), 3, 1, *shares, *maps)
+                        flops(stack, shape), flops(single, shape), layers, 1, *shares, *maps)
 
 
 def same_field_fewer_costs(result: SmallFilters) -> bool:

@@ -46,7 +46,8 @@ def accuracy(model, X, y) -> float:
     """Accuracy in eval mode (batch norm with running statistics), without gradients."""
     from ..train import evaluate
 
-    return evaluate(model, X, y, device="cpu")[1]
+    with single_thread():
+        return evaluate(model, X, y, device="cpu")[1]
 
 
 @dataclass(frozen=True)

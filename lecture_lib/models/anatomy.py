@@ -8,6 +8,7 @@ cost no memory and no time to initialise: only shapes are computed.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from functools import cache
 
@@ -18,6 +19,15 @@ from torch.utils.flop_counter import FlopCounterMode
 from .._checks import check_positive_int
 
 WEIGHT_LAYERS = (nn.Conv1d, nn.Conv2d, nn.Conv3d, nn.Linear)
+
+
+def meta(arch: str, **kwargs) -> nn.Module:
+    """The architecture ``arch`` built on torch's meta device: shapes and counts without memory
+    or initialization (VGG16's 138M parameters cost nothing). It cannot run on data."""
+    from . import build
+
+    with torch.device("meta"):
+        return build(arch, **kwargs)
 
 
 def parameter_count(model: nn.Module) -> int:
@@ -54,13 +64,15 @@ def depth(model: nn.Module) -> int:
 def flops(model: nn.Module, input_shape) -> int:
     """Floating-point operations of one forward pass on a batch of ``input_shape`` (eval mode),
     counted by ``torch.utils.flop_counter.FlopCounterMode``: a multiply-add counts as 2 (tables
-    that quote "FLOPs" as multiply-adds, torchvision's GFLOPS among them, are half of this)."""
-    device = next(model.parameters()).device
+    that quote "FLOPs" as multiply-adds, torchvision's GFLOPS among them, are half of this).
+    Counted on the meta device (a copy, when the model has real weights): shapes only, no arithmetic."""
+    if next(model.parameters()).device.type != "meta":
+        model = copy.deepcopy(model).to("meta")
     was_training = model.training
     model.eval()
     try:
         with torch.no_grad(), FlopCounterMode(display=False) as counter:
-            model(torch.empty(tuple(input_shape), device=device))
+            model(torch.empty(tuple(input_shape), device="meta"))
     finally:
         model.train(was_training)
     return int(counter.get_total_flops())
@@ -72,8 +84,6 @@ class ModelSummary:
     parameters: int
     weight_layers: int
     depth: int
-    flops: int           # one image at input_size x input_size, multiply-add = 2
-    input_size: int
     float32_megabytes: float  # the parameters stored as float32, in MB (10^6 bytes)
 
 
@@ -86,21 +96,26 @@ def input_channels(model: nn.Module) -> int:
 
 
 @cache
-def _describe(arch: str, input_size: int, kwargs: tuple) -> ModelSummary:
-    from . import build
-
-    with torch.device("meta"):
-        model = build(arch, **dict(kwargs))
+def _describe(arch: str, kwargs: tuple) -> ModelSummary:
+    model = meta(arch, **dict(kwargs))
     params = parameter_count(model)
-    shape = (1, input_channels(model), input_size, input_size)
-    return ModelSummary(arch, params, len(weight_layers(model)), depth(model), flops(model, shape), input_size,
-                        4 * params / 1e6)
+    return ModelSummary(arch, params, len(weight_layers(model)), depth(model), 4 * params / 1e6)
 
 
-def describe(arch: str, input_size: int = 224, **kwargs) -> ModelSummary:
-    """Parameters, weight layers, depth and FLOPs of the architecture ``arch`` (a name of
-    :func:`lecture_lib.models.architectures`) built with ``kwargs``, for one image of
-    ``input_size x input_size`` pixels (with the channels of the model's first conv). Built on
-    the meta device; cached."""
+def describe(arch: str, **kwargs) -> ModelSummary:
+    """Parameters, weight layers and depth of the architecture ``arch`` (a name of
+    :func:`lecture_lib.models.architectures`) built with ``kwargs``, on the meta device; cached."""
+    return _describe(arch, tuple(sorted(kwargs.items())))
+
+
+@cache
+def _flops_of(arch: str, input_size: int, kwargs: tuple) -> int:
+    model = meta(arch, **dict(kwargs))
+    return flops(model, (1, input_channels(model), input_size, input_size))
+
+
+def flops_of(arch: str, input_size: int = 224, **kwargs) -> int:
+    """FLOPs of one ``input_size`` x ``input_size`` image (with the channels of the model's first
+    conv) through the architecture ``arch`` built with ``kwargs``; cached."""
     input_size = check_positive_int(input_size, "input_size")
-    return _describe(arch, input_size, tuple(sorted(kwargs.items())))
+    return _flops_of(arch, input_size, tuple(sorted(kwargs.items())))

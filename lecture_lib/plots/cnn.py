@@ -58,43 +58,47 @@ def plot_conv_cost(result, ax=None):
 
 
 # --------------------------------------------------------------------------- a CNN on the digits
+def _mosaic(tiles: np.ndarray, columns: int, gap: int = 1) -> np.ndarray:
+    """Tiles (n, h, w) side by side in rows of ``columns``, separated by NaN (drawn blank)."""
+    n, h, w = tiles.shape
+    rows = -(-n // columns)
+    board = np.full((rows * (h + gap) - gap, columns * (w + gap) - gap), np.nan)
+    for k in range(n):
+        r, c = divmod(k, columns)
+        board[r * (h + gap):r * (h + gap) + h, c * (w + gap):c * (w + gap) + w] = tiles[k]
+    return board
+
+
 def plot_filters_and_maps(result, image: np.ndarray, ax=None):
     """The first conv layer's filters of a trained digits CNN, and what each makes of ``image``
-    (1 x 8 x 8): the feature maps after batch norm and ReLU."""
+    (1 x 8 x 8): the feature maps after batch norm and ReLU, filter k above map k."""
     import torch
 
     if ax is not None:
-        raise ValueError("plot_filters_and_maps draws a grid of panels; call it without ax")
+        raise ValueError("plot_filters_and_maps draws three panels; call it without ax")
     model = result.model.eval()
     conv, bn, relu = model.features[0], model.features[1], model.features[2]
     weights = conv.weight.detach().numpy()[:, 0]
     with torch.no_grad():
         maps = relu(bn(conv(torch.as_tensor(image[None])))).numpy()[0]
-    n = min(len(weights), 16)
-    fig = new_figure(12, 2.9)
-    grid = fig.add_gridspec(2, n + 2, width_ratios=[2.2, 0.3] + [1] * n)
-    ax_image = fig.add_subplot(grid[:, 0])
+    columns = min(len(weights), 8)
+    fig = new_figure(12, 3.6)
+    ax_image, ax_w, ax_m = fig.subplots(1, 3, width_ratios=[1, 3.2, 3.2])
     ax_image.imshow(image[0], cmap="gray_r")
     ax_image.set_title("input digit", fontsize=11)
-    lim = np.abs(weights[:n]).max()
-    top = maps[:n].max()
-    for i in range(n):
-        a = fig.add_subplot(grid[0, i + 2])
-        a.imshow(weights[i], cmap="RdBu_r", vmin=-lim, vmax=lim)
-        b = fig.add_subplot(grid[1, i + 2])
-        b.imshow(maps[i], cmap="viridis", vmin=0, vmax=top)
-        for axis in (a, b):
-            axis.set_xticks([])
-            axis.set_yticks([])
-            axis.grid(False)
-        if i == 0:
-            a.set_ylabel("filter\n3x3", fontsize=10)
-            b.set_ylabel("map\n8x8", fontsize=10)
-    ax_image.set_xticks([])
-    ax_image.set_yticks([])
-    ax_image.grid(False)
-    fig.suptitle(f"First layer of the trained CNN ({result.accuracy:.1%} test accuracy): {n} filters "
-                 f"(red +, blue -, same scale ±{lim:.2f}) and their feature maps (0 to {top:.2f})")
+    lim = float(np.abs(weights).max())
+    filters = ax_w.imshow(_mosaic(weights, columns), cmap="RdBu_r", vmin=-lim, vmax=lim)
+    ax_w.set_title(f"{len(weights)} filters, 3x3 (red +, blue −)", fontsize=11)
+    feature = ax_m.imshow(_mosaic(maps, columns), cmap="viridis", vmin=0)
+    ax_m.set_title("their feature maps, 8x8, after BN and ReLU", fontsize=11)
+    for axis in (ax_image, ax_w, ax_m):
+        axis.set_xticks([])
+        axis.set_yticks([])
+        axis.grid(False)
+    fig.colorbar(filters, ax=ax_w, shrink=0.8, label="weight")
+    fig.colorbar(feature, ax=ax_m, shrink=0.8, label="activation")
+    fig.suptitle(f"First layer of the trained CNN ({result.accuracy:.1%} test accuracy): filter k in the middle "
+                 "panel makes map k on the right")
     return fig
 
 
@@ -143,6 +147,11 @@ def plot_degradation(result, ax=None):
 
 
 # --------------------------------------------------------------------------- gradient norms
+def _factor(x: float) -> str:
+    """A ratio as people write it: 2.5x, 14x, 10,200x."""
+    return f"{x:,.0f}x" if x >= 10 else f"{x:.2g}x"
+
+
 def plot_gradient_norms(plain, shortcut, label: str, ax=None):
     """RMS gradient of each conv layer's weights (log scale), input side on the left, for a
     plain stack and its twin with shortcuts (residual or dense connections)."""
@@ -152,10 +161,10 @@ def plot_gradient_norms(plain, shortcut, label: str, ax=None):
         norms = np.asarray(norms)
         spreads.append(norms.max() / norms.min())
         ax.semilogy(np.arange(1, len(norms) + 1), norms, color=COLORS[i], linestyle=LINESTYLES[i],
-                    marker=MARKERS[i], markersize=3, label=f"{name}: max/min = {spreads[-1]:.3g}")
+                    marker=MARKERS[i], markersize=3, label=f"{name}: max/min = {_factor(spreads[-1])}")
     ax.set(xlabel="conv layer (1 = next to the input)", ylabel="RMS of dL/dW (log)",
-           title=f"At initialization the layers' gradients span {spreads[0]:.2g}x (plain) against "
-                 f"{spreads[1]:.2g}x ({label})")
+           title=f"At initialization the layers' gradients span {_factor(spreads[0])} (plain) against "
+                 f"{_factor(spreads[1])} ({label})")
     ax.legend()
     return fig
 

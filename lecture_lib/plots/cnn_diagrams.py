@@ -15,12 +15,9 @@ KIND_COLOR = {"conv": COLORS[4], "pool": COLORS[1], "fc": COLORS[2], "join": COL
 
 
 def _build(arch: str, **kwargs):
-    import torch
+    from ..models.anatomy import meta
 
-    from ..models import build
-
-    with torch.device("meta"):
-        return build(arch, **kwargs)
+    return meta(arch, **kwargs)
 
 
 def _params(module) -> int:
