@@ -12,7 +12,6 @@ row-major order gets it, as in torch, so the gradient is never counted twice.
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from .._checks import check_array, check_int
 from .conv import conv_output_size
@@ -75,41 +74,47 @@ def max_pool_backward_naive(dout, cache):
 
 
 # --------------------------------------------------------------------------- fast
-def max_pool_forward_fast(x, pool_param):
-    """The same max pooling (same arguments, same result) on a strided view of all windows at
-    once; non-overlapping windows (stride = pool size, the common 2x2/2 case) are a plain
-    reshape. Keeps the index of each window's maximum for the backward pass.
+def _offsets(ph: int, pw: int, stride: int, out_h: int, out_w: int):
+    """For each position (i, j) in the window, row-major, the strided view of x that holds that
+    position of every window: ``x[:, :, i::stride, j::stride]`` cut to (H', W'). No copies."""
+    return [(i, j, slice(i, i + stride * (out_h - 1) + 1, stride), slice(j, j + stride * (out_w - 1) + 1, stride))
+            for i in range(ph) for j in range(pw)]
 
-    Returns (out, cache): cache = (x's shape, argmax index within each window, pool_param).
+
+def max_pool_forward_fast(x, pool_param):
+    """The same max pooling (same arguments, same result) as ph * pw element-wise maxima of
+    strided views of x, one per position in the window; then, going backwards through the
+    positions, the index of each window's first maximum (row-major, as in torch).
+
+    Returns (out, cache): cache = (x's shape, index of the maximum within each window (uint8 or
+    larger), pool_param).
     """
     x, ph, pw, s, out_h, out_w = pool_geometry(x, pool_param)
-    n, c = x.shape[:2]
-    if s == ph == pw:  # windows tile the input: (N, C, H', ph, W', pw) is a view
-        windows = x.reshape(n, c, out_h, ph, out_w, pw).transpose(0, 1, 2, 4, 3, 5)
-    else:
-        windows = sliding_window_view(x, (ph, pw), axis=(2, 3))[:, :, ::s, ::s]
-    flat = windows.reshape(n, c, out_h, out_w, ph * pw)        # copies the windows once
-    index = flat.argmax(axis=-1)
-    out = np.take_along_axis(flat, index[..., None], axis=-1)[..., 0]
-    return out, (x.shape, index.astype(np.intp), dict(pool_param))
+    views = [x[:, :, rows, cols] for _, _, rows, cols in _offsets(ph, pw, s, out_h, out_w)]
+    out = views[0].copy()
+    for view in views[1:]:
+        np.maximum(out, view, out=out)
+    index = np.full(out.shape, len(views) - 1, dtype=np.min_scalar_type(len(views)))
+    is_max = np.empty(out.shape, dtype=bool)
+    for k in range(len(views) - 2, -1, -1):   # the earliest maximum is written last
+        np.equal(views[k], out, out=is_max)
+        np.putmask(index, is_max, k)
+    return out, (x.shape, index, dict(pool_param))
 
 
 def max_pool_backward_fast(dout, cache):
-    """Backward of max_pool_forward_fast: for each of the ph * pw positions in a window, the
-    outputs whose maximum sat there send their gradient to it (ph * pw vectorized adds).
-    Returns dx."""
+    """Backward of max_pool_forward_fast: each output's gradient is added at its window's
+    maximum, found from the stored index; one ``np.bincount`` over the flat positions does all the
+    additions at once (overlapping windows may send several gradients to one input). Returns dx."""
     shape, index, pool_param = cache
     ph, pw, s = (pool_param[k] for k in POOL_KEYS)
     n, c, height, width = shape
     out_h, out_w = index.shape[2:]
     dout = _check_dout(dout, (n, c, out_h, out_w))
-    if s == ph == pw:
-        onehot = index[..., None] == np.arange(ph * pw)           # (N, C, H', W', ph pw)
-        spread = np.where(onehot, dout[..., None], 0).astype(dout.dtype, copy=False)
-        return np.ascontiguousarray(
-            spread.reshape(n, c, out_h, out_w, ph, pw).transpose(0, 1, 2, 4, 3, 5).reshape(shape))
-    dx = np.zeros(shape, dtype=dout.dtype)
-    for k in range(ph * pw):
-        i, j = divmod(k, pw)
-        dx[:, :, i:i + s * out_h:s, j:j + s * out_w:s] += np.where(index == k, dout, 0)
-    return dx
+    di, dj = np.divmod(index.astype(np.intp), pw)
+    rows = s * np.arange(out_h)[:, None] + di                     # (N, C, H', W') input row of each maximum
+    cols = s * np.arange(out_w)[None, :] + dj
+    planes = (np.arange(n * c) * (height * width)).reshape(n, c, 1, 1)
+    flat = planes + rows * width + cols
+    dx = np.bincount(flat.ravel(), weights=dout.ravel(), minlength=n * c * height * width)
+    return dx.reshape(shape).astype(dout.dtype, copy=False)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib.patches import Rectangle
+from matplotlib.ticker import MaxNLocator
 
 from ..figures import figure
 from ..style import COLORS, LINESTYLES, MARKERS, new_figure
@@ -139,6 +140,7 @@ def plot_degradation(result, ax=None):
                 label=f"plain-{depth}: ends at {result.plain_error[i]:.1%}")
         ax.plot(epochs, 100 * np.array(result.residual_curves[i]), color=COLORS[i], linestyle="-",
                 marker=MARKERS[i + 2], label=f"ResNet-{depth}: ends at {result.residual_error[i]:.1%}")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set(xlabel="epoch", ylabel="training error during the epoch (%)", ylim=(0, None),
            xlim=(0.8, result.epochs + 0.2),
            title=f"Deeper plain net trains worse; deeper ResNet does not ({result.data}, width {result.width})")
