@@ -9,6 +9,8 @@ is the path to use:
 - ``dropout``: inverted dropout (``p`` keeps a unit) and DropConnect (a mask on an affine layer's weights)
 - ``rnn``: vanilla RNN and LSTM (one step and a sequence), word embedding, temporal affine, temporal
   softmax loss
+- ``conv``: convolution, naive and fast (im2col), with its output-size and receptive-field arithmetic
+- ``pool``: max pooling, naive and fast
 """
 
 from .basic import (
@@ -49,6 +51,20 @@ from .rnn import (
                     temporal_softmax_loss,
                     word_embedding_backward,
                     word_embedding_forward,
+from .conv import (
+                   conv_backward_fast,
+                   conv_backward_naive,
+                   conv_forward_fast,
+                   conv_forward_naive,
+                   conv_forward_shifted,
+                   conv_output_size,
+                   receptive_field,
+)
+from .pool import (
+                   max_pool_backward_fast,
+                   max_pool_backward_naive,
+                   max_pool_forward_fast,
+                   max_pool_forward_naive,
 )
 
 __all__ = [
@@ -61,4 +77,7 @@ __all__ = [
     "lstm_backward", "lstm_forward", "lstm_step_backward", "lstm_step_forward", "rnn_backward", "rnn_forward",
     "rnn_step_backward", "rnn_step_forward", "temporal_affine_backward", "temporal_affine_forward",
     "temporal_softmax_loss", "word_embedding_backward", "word_embedding_forward",
+    "conv_backward_fast", "conv_backward_naive", "conv_forward_fast", "conv_forward_naive",
+    "conv_forward_shifted", "conv_output_size", "receptive_field",
+    "max_pool_backward_fast", "max_pool_backward_naive", "max_pool_forward_fast", "max_pool_forward_naive",
 ]

@@ -1,0 +1,288 @@
+"""Figures of 07_cnn_architectures: the cost of the NumPy convolutions, a CNN's filters and feature
+maps, receptive fields, training curves of plain against residual nets, gradient norms per layer,
+and the notes' comparison of architectures (registered as ``comparison``). The block diagrams
+of the architectures are in ``cnn_diagrams``."""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.patches import Rectangle
+from matplotlib.ticker import MaxNLocator
+
+from ..figures import figure
+from ..style import COLORS, LINESTYLES, MARKERS, new_figure
+
+
+def _axes(ax, width=8.0, height=4.0):
+    if ax is not None:
+        return ax.figure, ax
+    fig = new_figure(width, height)
+    return fig, fig.subplots()
+
+
+# --------------------------------------------------------------------------- the fast convolution
+def plot_conv_cost(result, ax=None):
+    """Forward time (log scale) and peak memory of the naive, im2col and shifted NumPy
+    convolutions and torch's, on the result's batch."""
+    if ax is not None:
+        raise ValueError("plot_conv_cost draws two panels; call it without ax")
+    fig = new_figure(12, 4.2)
+    ax_t, ax_m = fig.subplots(1, 2)
+    names = ["naive loops", "im2col (blocked)", "shifted products", "torch conv2d"]
+    seconds = [result.naive_seconds, result.fast_seconds, result.shifted_seconds, result.torch_seconds]
+    bars = ax_t.barh(names, [1000 * s for s in seconds], color=COLORS[:4])
+    ax_t.set_xscale("log")
+    ax_t.invert_yaxis()
+    for bar, s in zip(bars, seconds, strict=True):
+        ax_t.text(bar.get_width() * 1.1, bar.get_y() + bar.get_height() / 2, f"{1000 * s:.3g} ms", va="center")
+    ax_t.set_xlim(1000 * min(seconds) / 2, 1000 * max(seconds) * 8)
+    ax_t.set(xlabel="forward time, one thread (ms, log scale)",
+             title=f"Loops are {result.naive_seconds / result.fast_seconds:.0f}x slower than im2col")
+    mb = 1 / 2**20
+    labels = ["input", "output", "im2col, all at once\n(computed)", "im2col, blocked\n(measured peak)",
+              "shifted products\n(measured peak)"]
+    sizes = [result.input_bytes * mb, result.output_bytes * mb, result.full_im2col_bytes * mb,
+             result.fast_peak_bytes * mb, result.shifted_peak_bytes * mb]
+    bars = ax_m.barh(labels, sizes, color=[COLORS[7], COLORS[7], COLORS[1], COLORS[1], COLORS[2]])
+    bars[2].set_hatch("//")
+    ax_m.invert_yaxis()
+    for bar, size in zip(bars, sizes, strict=True):
+        ax_m.text(bar.get_width() * 1.02, bar.get_y() + bar.get_height() / 2, f"{size:.1f} MiB", va="center")
+    ax_m.set_xlim(0, max(sizes) * 1.3)
+    n, c, h, w, f, k = result.memory_shape
+    ax_m.set(xlabel=f"memory (MiB), batch {n}x{c}x{h}x{w} -> {f}",
+             title=f"A full column matrix is {result.full_im2col_bytes / result.input_bytes:.0f}x the input")
+    n, c, h, w, f, k = result.shape
+    ax_t.set_title(f"{ax_t.get_title()}\n(batch {n}x{c}x{h}x{w} -> {f})")
+    fig.suptitle(f"{k}x{k} convolution, float32: time and memory of the NumPy versions")
+    return fig
+
+
+# --------------------------------------------------------------------------- a CNN on the digits
+def _mosaic(tiles: np.ndarray, columns: int, gap: int = 1) -> np.ndarray:
+    """Tiles (n, h, w) side by side in rows of ``columns``, separated by NaN (drawn blank)."""
+    n, h, w = tiles.shape
+    rows = -(-n // columns)
+    board = np.full((rows * (h + gap) - gap, columns * (w + gap) - gap), np.nan)
+    for k in range(n):
+        r, c = divmod(k, columns)
+        board[r * (h + gap):r * (h + gap) + h, c * (w + gap):c * (w + gap) + w] = tiles[k]
+    return board
+
+
+def plot_filters_and_maps(result, image: np.ndarray, ax=None):
+    """The first conv layer's filters of a trained digits CNN, and what each makes of ``image``
+    (1 x 8 x 8): the feature maps after batch norm and ReLU, filter k above map k."""
+    import torch
+
+    if ax is not None:
+        raise ValueError("plot_filters_and_maps draws three panels; call it without ax")
+    model = result.model.eval()
+    conv, bn, relu = model.features[0], model.features[1], model.features[2]
+    weights = conv.weight.detach().numpy()[:, 0]
+    with torch.no_grad():
+        maps = relu(bn(conv(torch.as_tensor(image[None])))).numpy()[0]
+    columns = min(len(weights), 8)
+    fig = new_figure(12, 3.6)
+    ax_image, ax_w, ax_m = fig.subplots(1, 3, width_ratios=[1, 3.2, 3.2])
+    ax_image.imshow(image[0], cmap="gray_r")
+    ax_image.set_title("input digit", fontsize=11)
+    lim = float(np.abs(weights).max())
+    filters = ax_w.imshow(_mosaic(weights, columns), cmap="RdBu_r", vmin=-lim, vmax=lim)
+    ax_w.set_title(f"{len(weights)} filters, 3x3 (red +, blue −)", fontsize=11)
+    feature = ax_m.imshow(_mosaic(maps, columns), cmap="viridis", vmin=0)
+    ax_m.set_title("their feature maps, 8x8, after BN and ReLU", fontsize=11)
+    for axis in (ax_image, ax_w, ax_m):
+        axis.set_xticks([])
+        axis.set_yticks([])
+        axis.grid(False)
+    fig.colorbar(filters, ax=ax_w, shrink=0.8, label="weight")
+    fig.colorbar(feature, ax=ax_m, shrink=0.8, label="activation")
+    fig.suptitle(f"First layer of the trained CNN ({result.accuracy:.1%} test accuracy): filter k in the middle "
+                 "panel makes map k on the right")
+    return fig
+
+
+# --------------------------------------------------------------------------- receptive fields
+def plot_receptive_fields(result, ax=None):
+    """Where the centre unit looks: mean |d centre / d input| of three stacked 3x3 layers and of
+    one 7x7 layer, on the same colour scale per panel's total."""
+    if ax is not None:
+        raise ValueError("plot_receptive_fields draws two panels; call it without ax")
+    fig = new_figure(9, 4.0)
+    axes = fig.subplots(1, 2)
+    maps = (result.map_stack, result.map_single)
+    titles = (f"three 3x3 layers: {result.central_share_stack:.0%} in the centre 3x3",
+              f"one 7x7 layer: {result.central_share_single:.0%} in the centre 3x3")
+    c = maps[0].shape[0] // 2
+    top = max(float((m / m.sum()).max()) for m in maps)
+    for ax_, m, title in zip(axes, maps, titles, strict=True):
+        share = m / m.sum()
+        image = ax_.imshow(share, cmap="magma", vmin=0, vmax=top)
+        ax_.add_patch(Rectangle((c - 3.5, c - 3.5), 7, 7, fill=False, edgecolor=COLORS[2], linewidth=2,
+                                linestyle="--"))
+        ax_.set(title=title, xlabel="input column", ylabel="input row")
+        ax_.grid(False)
+        fig.colorbar(image, ax=ax_, shrink=0.8, label="share of |gradient|")
+    fig.suptitle(f"Both see the same {result.field_stack}x{result.field_stack} field (dashed); the stack weighs "
+                 "its centre more")
+    return fig
+
+
+# --------------------------------------------------------------------------- degradation
+def plot_degradation(result, ax=None):
+    """Training error per epoch of the plain nets (dashed) and the ResNets (solid) at the two
+    depths, as in the ResNet paper's figures 1 and 6."""
+    fig, ax = _axes(ax, 9, 4.2)
+    epochs = np.arange(1, result.epochs + 1)
+    for i, depth in enumerate(result.depths):
+        ax.plot(epochs, 100 * np.array(result.plain_curves[i]), color=COLORS[i], linestyle="--", marker=MARKERS[i],
+                label=f"plain-{depth}: ends at {result.plain_error[i]:.1%}")
+        ax.plot(epochs, 100 * np.array(result.residual_curves[i]), color=COLORS[i], linestyle="-",
+                marker=MARKERS[i + 2], label=f"ResNet-{depth}: ends at {result.residual_error[i]:.1%}")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set(xlabel="epoch", ylabel="training error during the epoch (%)", ylim=(0, None),
+           xlim=(0.8, result.epochs + 0.2),
+           title=f"Deeper plain net trains worse; deeper ResNet does not ({result.data}, width {result.width})")
+    ax.legend(title="final training error (eval mode)")
+    return fig
+
+
+# --------------------------------------------------------------------------- gradient norms
+def _factor(x: float) -> str:
+    """A ratio as people write it: 2.5x, 14x, 10,200x."""
+    return f"{x:,.0f}x" if x >= 10 else f"{x:.2g}x"
+
+
+def plot_gradient_norms(plain, shortcut, label: str, ax=None):
+    """RMS gradient of each conv layer's weights (log scale), input side on the left, for a
+    plain stack and its twin with shortcuts (residual or dense connections)."""
+    fig, ax = _axes(ax, 9, 3.8)
+    spreads = []
+    for i, (norms, name) in enumerate(((plain, "plain"), (shortcut, label))):
+        norms = np.asarray(norms)
+        spreads.append(norms.max() / norms.min())
+        ax.semilogy(np.arange(1, len(norms) + 1), norms, color=COLORS[i], linestyle=LINESTYLES[i],
+                    marker=MARKERS[i], markersize=3, label=f"{name}: max/min = {_factor(spreads[-1])}")
+    ax.set(xlabel="conv layer (1 = next to the input)", ylabel="RMS of dL/dW (log)",
+           title=f"At initialization the layers' gradients span {_factor(spreads[0])} (plain) against "
+                 f"{_factor(spreads[1])} ({label})")
+    ax.legend()
+    return fig
+
+
+# --------------------------------------------------------------------------- the comparison
+def _disc_area(millions: float) -> float:
+    return 40 + 6 * millions
+
+
+def place_labels(ax, points, texts, radii, fontsize: int = 9) -> None:
+    """Label each point (data coordinates) where its text overlaps no other label and no other
+    point's marker (radius in points): the first free spot among positions below, above, right,
+    left and diagonal of it, further out step by step, with a thin leader line once detached."""
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()
+    to_pixels = fig.dpi / 72
+    centres = [ax.transData.transform(p) for p in points]
+    taken = []                      # label boxes in pixels
+
+    def hits_marker(box, own):
+        for j, (cx, cy) in enumerate(centres):
+            r = radii[j] * to_pixels
+            if j != own and box.x0 - r < cx < box.x1 + r and box.y0 - r < cy < box.y1 + r:
+                return True
+        return False
+
+    directions = [(0, -1, "center", "top"), (0, 1, "center", "bottom"), (1, 0, "left", "center"),
+                  (-1, 0, "right", "center"), (1, -1, "left", "top"), (-1, -1, "right", "top"),
+                  (1, 1, "left", "bottom"), (-1, 1, "right", "bottom")]
+    for i in sorted(range(len(points)), key=lambda k: -radii[k]):
+        best = None
+        for step in range(10):
+            for dx, dy, ha, va in directions:
+                gap = radii[i] + 3 + 12 * step
+                text = ax.annotate(texts[i], points[i], textcoords="offset points", xytext=(dx * gap, dy * gap),
+                                   ha=ha, va=va, fontsize=fontsize, zorder=4,
+                                   arrowprops={"arrowstyle": "-", "color": "0.5", "lw": 0.6} if step else None)
+                box = text.get_window_extent(renderer).expanded(1.04, 1.1)
+                inside = ax.bbox.contains(box.x0, box.y0) and ax.bbox.contains(box.x1, box.y1)
+                if inside and not hits_marker(box, i) and not any(box.overlaps(t) for t in taken):
+                    best = text
+                    break
+                text.remove()
+            if best is not None:
+                break
+        if best is None:  # nowhere free: below, and accept the overlap
+            best = ax.annotate(texts[i], points[i], textcoords="offset points", xytext=(0, -radii[i] - 3),
+                               ha="center", va="top", fontsize=fontsize, zorder=4)
+        taken.append(best.get_window_extent(renderer))
+
+
+# The notes' picture (Canziani et al., 2016) shows about fifteen models; one or two per family
+# keeps it readable (the batch-norm VGGs and the other depths add points, not information).
+FIGURE_MODELS = ("alexnet", "vgg16", "vgg19", "googlenet", "resnet18", "resnet34", "resnet50", "resnet101",
+                 "resnet152", "wide_resnet50_2", "resnext50_32x4d", "resnext101_32x8d", "densenet121",
+                 "densenet201", "squeezenet1_0", "squeezenet1_1")
+
+
+def _comparison_data(result):
+    if result is None:
+        from ..experiments.cnn import measure_comparison
+
+        result = measure_comparison(FIGURE_MODELS)
+    return result
+
+
+@figure("comparison", notebook="07_cnn_architectures")
+def plot_comparison(result=None, ax=None):
+    """Top-1 accuracy (published) against FLOPs (counted), each model a disc whose area is its
+    parameter count (counted): the picture of Canziani, Paszke and Culurciello (2016) that the
+    notes show, redrawn from lecture_lib.models."""
+    result = _comparison_data(result)
+    fig, ax = _axes(ax, 10, 5.6)
+    gflops = np.array(result.flops) / 1e9
+    params = np.array(result.params) / 1e6
+    families = {"alexnet": 0, "vgg": 1, "googlenet": 2, "resnet": 3, "wide": 4, "resnext": 5, "densenet": 6,
+                "squeezenet": 7}
+    for i, arch in enumerate(result.archs):
+        k = families[next(f for f in families if arch.startswith(f))]
+        ax.scatter(gflops[i], result.top1[i], s=_disc_area(params[i]), color=COLORS[k % len(COLORS)],
+                   marker=MARKERS[k % len(MARKERS)], alpha=0.6, edgecolors="black", linewidths=0.6, zorder=3)
+    ax.set_xscale("log")
+    ax.set_xlim(gflops.min() / 1.5, gflops.max() * 1.6)
+    ax.set_ylim(min(result.top1) - 4, max(result.top1) + 3)
+    place_labels(ax, list(zip(gflops, result.top1, strict=True)),
+                 [f"{a}\n{p:.3g}M" for a, p in zip(result.archs, params, strict=True)],
+                 [np.sqrt(_disc_area(p)) / 2 for p in params])
+    for size in (10, 50, 100):
+        ax.scatter([], [], s=_disc_area(size), color="white", edgecolors="black", label=f"{size}M parameters")
+    ax.legend(loc="lower right", labelspacing=1.6, borderpad=1.0, framealpha=0.9, bbox_to_anchor=(1, 0.05))
+    ax.set(xlabel="GFLOPs per 224x224 image (counted, multiply-add = 2; log scale)",
+           ylabel="ImageNet top-1 accuracy (%, published)",
+           title="Accuracy against computation; disc area = parameters (counted)")
+    ax.text(0.99, 0.01, f"accuracy: {result.source}", transform=ax.transAxes, ha="right", va="bottom",
+            fontsize=8, color=COLORS[7])
+    return fig
+
+
+def plot_width_vs_depth(result, ax=None):
+    """CPU seconds per epoch and test accuracy of the deep-thin and the shallow-wide net."""
+    if ax is not None:
+        raise ValueError("plot_width_vs_depth draws two panels; call it without ax")
+    fig = new_figure(9, 3.4)
+    ax_t, ax_a = fig.subplots(1, 2)
+    names = [f"deep: {result.deep[0]} layers,\nwidth {result.deep[1]}",
+             f"wide: {result.wide[0]} layers,\nwidth {result.wide[1]}"]
+    ax_t.barh(names, [result.deep_seconds, result.wide_seconds], color=[COLORS[0], COLORS[1]])
+    ax_t.invert_yaxis()
+    ax_t.set(xlabel="CPU seconds per epoch (one thread)",
+             title=f"{result.deep_seconds / result.wide_seconds:.1f}x faster when wide")
+    ax_a.barh(names, [100 * result.deep_accuracy, 100 * result.wide_accuracy], color=[COLORS[0], COLORS[1]])
+    ax_a.invert_yaxis()
+    lo = 100 * min(result.deep_accuracy, result.wide_accuracy)
+    ax_a.set_xlim(max(0, lo - 10), 100)
+    ax_a.set(xlabel="test accuracy (%)", title=f"after {result.epochs} epochs")
+    ax_a.set_yticks([])
+    fig.suptitle(f"{result.deep_params / 1e3:.0f}k against {result.wide_params / 1e3:.0f}k parameters")
+    return fig
+

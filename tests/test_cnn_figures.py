@@ -1,0 +1,99 @@
+"""The pictures of the notes' CNN section, drawn from the models (registered, rendered, with the
+numbers read from the modules on them), the plots of 07's experiments, and the convolution
+explorer's arithmetic."""
+
+import numpy as np
+import pytest
+
+from lecture_lib import figures
+from lecture_lib.experiments import cnn
+from lecture_lib.models.fractal import FractalBlock
+from lecture_lib.plots import cnn as plots
+from lecture_lib.plots import cnn_diagrams
+from lecture_lib.widgets import convolution
+
+NAMES = ("comparison", "vgg", "resnet", "resnext", "fractalnet", "densenet")
+
+
+def _texts(fig):
+    return " ".join(t.get_text() for ax in fig.axes for t in ax.texts + [ax.title]) + \
+        " ".join(t.get_text() for t in fig.texts)
+
+
+def test_the_sections_figures_are_registered_for_this_notebook():
+    catalogue = figures.registered()
+    for name in NAMES:
+        assert catalogue[name].notebook == "07_cnn_architectures"
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("vgg", ["138.4M parameters", "19 weight layers", "3x3 conv, 512", "11x11 conv/4, 64"]),
+    ("resnet", ["ResNet-34: 34 weight layers", "21.8M parameters", "identity x", "3x3 conv/2, 128"]),
+    ("resnext", ["32 paths", "conv parameters: 69,632", "conv parameters: 70,144", "3x3 conv, 4"]),
+    ("fractalnet", ["join (4)", "column 4\n8 convs", "15 convs"]),
+    ("densenet", ["in 22", "7.98M parameters", "dense block\n24 layers"]),
+])
+def test_diagrams_carry_the_numbers_of_the_models(name, expected):
+    fig = figures.show(name)
+    text = _texts(fig)
+    for piece in expected:
+        assert piece in text, f"{name}: {piece!r} missing"
+
+
+def test_fractal_layout_walks_the_recursion():
+    convs, joins = cnn_diagrams.fractal_layout(FractalBlock(3, 1, 1))
+    assert sorted(c for c, _, _ in convs) == [0, 0, 0, 0, 1, 1, 2]     # 4 + 2 + 1 convs per column
+    assert sorted(joins) == [(2, 2), (4, 3)]                           # a join of 2 midway, of 3 at the end
+
+
+def test_comparison_plots_a_given_result():
+    result = cnn.measure_comparison(("alexnet", "resnet18", "squeezenet1_1"))
+    fig = plots.plot_comparison(result)
+    labels = [t.get_text() for t in fig.axes[0].texts]
+    assert any(label.startswith("alexnet\n61.1M") for label in labels)
+    assert len(fig.axes[0].collections) >= 3
+
+
+def test_layer_sequence_reads_a_feed_forward_model():
+    from lecture_lib.models.anatomy import meta
+
+    kinds = [kind for kind, _ in cnn_diagrams.layer_sequence(meta("vgg16"))]
+    assert kinds.count("conv") == 13 and kinds.count("pool") == 5 and kinds.count("fc") == 3
+
+
+def test_experiment_plots_draw_their_results():
+    cost = cnn.measure_conv_cost(np.random.default_rng(0), shape=(2, 2, 6, 6, 3, 3),
+                                 memory_shape=(4, 2, 8, 8, 2, 3), repeats=1)
+    fig = plots.plot_conv_cost(cost)
+    assert "9x the input" in _texts(fig)
+    fig = plots.plot_gradient_norms([1.0, 0.1, 0.01], [0.2, 0.1, 0.1], "residual")
+    assert "100x (plain) against 2x (residual)" in _texts(fig)
+
+
+# --------------------------------------------------------------------------- the explorer's arithmetic
+def test_convolve_drops_unread_rows_like_torch():
+    import torch
+
+    image = np.random.default_rng(0).random((64, 64))
+    kernel = np.ones((3, 3)) / 9
+    out, unread = convolution.convolve(image, kernel, stride=3, pad=0, dilation=1)
+    reference = torch.nn.functional.conv2d(torch.from_numpy(image)[None, None], torch.from_numpy(kernel)[None, None],
+                                           stride=3)[0, 0].numpy()
+    assert out.shape == reference.shape == (21, 21) and unread == 1
+    assert np.allclose(out, reference)
+    assert convolution.convolve(image, kernel, stride=2, pad=1, dilation=2)[1] == 0
+
+
+def test_explorer_text_states_the_formula_and_the_unread_rows():
+    ex = convolution.convolution_explorer(stride=3, padding=0)
+    assert "= 21" in ex.formula.get_text() and "1 row(s)" in ex.note.get_text()
+    ex.controls["padding"].value = 1
+    assert "every pixel is read" in ex.note.get_text()
+    ex.controls["dilation"].value = 4
+    assert "receptive field 9x9" in ex.formula.get_text()
+    ex.close()
+
+
+def test_learned_kernel_comes_from_a_trained_cnn():
+    kernel = convolution.learned_filter()
+    assert kernel.shape == (3, 3) and np.abs(kernel).sum() > 0
