@@ -21,6 +21,19 @@ import numpy as np
 
 from .._checks import check_array, check_same_shape
 
+__all__ = [
+    "affine_backward",
+    "affine_forward",
+    "relu_backward",
+    "relu_forward",
+    "sigmoid_backward",
+    "sigmoid_forward",
+    "softmax_loss",
+    "svm_loss",
+    "tanh_backward",
+    "tanh_forward",
+]
+
 
 # --------------------------------------------------------------------------- checks
 def _floats(x, name: str, ndim: int | None = None) -> np.ndarray:

@@ -28,6 +28,16 @@ import numpy as np
 
 from .._checks import check_array, check_int
 
+__all__ = [
+    "conv_backward_fast",
+    "conv_backward_naive",
+    "conv_forward_fast",
+    "conv_forward_naive",
+    "conv_forward_shifted",
+    "conv_output_size",
+    "receptive_field",
+]
+
 CONV_KEYS = ("stride", "pad", "dilation")
 # Images per block of the fast path: the column matrix of one block stays within a few MB.
 BLOCK_ELEMENTS = 1 << 19

@@ -29,6 +29,13 @@ import numpy as np
 
 from .._checks import check_array, check_choice, check_probability, check_same_shape, check_seed, check_size
 
+__all__ = [
+    "dropconnect_backward",
+    "dropconnect_forward",
+    "dropout_backward",
+    "dropout_forward",
+]
+
 MODES = ("train", "test")
 PARAM_KEYS = ("p", "mode", "seed")
 

@@ -40,6 +40,18 @@ import numpy as np
 
 from .._checks import check_array, check_choice, check_int, check_positive, check_probability
 
+__all__ = [
+    "batchnorm_backward",
+    "batchnorm_backward_staged",
+    "batchnorm_forward",
+    "layernorm_backward",
+    "layernorm_forward",
+    "spatial_batchnorm_backward",
+    "spatial_batchnorm_forward",
+    "spatial_groupnorm_backward",
+    "spatial_groupnorm_forward",
+]
+
 MODES = ("train", "test")
 DEFAULT_EPS = 1e-5
 DEFAULT_MOMENTUM = 0.9  # CS231n's convention; torch's momentum=0.1 means the same

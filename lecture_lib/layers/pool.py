@@ -16,6 +16,13 @@ import numpy as np
 from .._checks import check_array, check_int
 from .conv import conv_output_size
 
+__all__ = [
+    "max_pool_backward_fast",
+    "max_pool_backward_naive",
+    "max_pool_forward_fast",
+    "max_pool_forward_naive",
+]
+
 POOL_KEYS = ("pool_height", "pool_width", "stride")
 
 
