@@ -14,7 +14,7 @@ from lecture_lib import activations as A
 from lecture_lib import data
 from lecture_lib.experiments import activations as E
 from lecture_lib.gradcheck import numerical_gradient, numerical_gradient_array, rel_error
-from lecture_lib.models.mlp import mlp
+from lecture_lib.models.perceptron import mlp
 from lecture_lib.timing import best_seconds, not_slower, within_margin
 from lecture_lib.widgets.saturation import saturation_explorer, stack_statistics
 

@@ -19,7 +19,7 @@ from lecture_lib.experiments import backprop as EB
 from lecture_lib.experiments import initialization as EI
 from lecture_lib.experiments import optimizers as EO
 from lecture_lib.experiments import start as ES
-from lecture_lib.models.mlp import mlp
+from lecture_lib.models.perceptron import mlp
 
 X = np.ones((4, 3))
 Y = np.array([0, 1, 0, 1])

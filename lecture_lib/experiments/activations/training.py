@@ -1,5 +1,5 @@
 """The measurements of 01_activations that train or build torch networks
-(:func:`lecture_lib.models.mlp.mlp`, seeded from the experiment's ``rng``): dead units after a bad
+(:func:`lecture_lib.models.perceptron.mlp`, seeded from the experiment's ``rng``): dead units after a bad
 init or a too-high learning rate, PReLU's learned slope, Maxout's parameter count, and the race to a
 target accuracy."""
 
@@ -80,7 +80,7 @@ class DeadUnits:
 def measure_dead_at_init(X, *, activation: str = "relu", widths=(64, 64, 64, 64), bias: float = 0.0,
                          gain: float | None = None, n_seeds: int = 5, rng) -> DeadUnits:
     """Dead units of freshly initialized torch MLPs on the inputs X (one network per seed)."""
-    from ...models.mlp import mlp
+    from ...models.perceptron import mlp
 
     X = check_array(X, "X", ndim=2, nonempty=True)
     fractions = [dead_fraction(mlp(10, n_in=X.shape[1], widths=widths, activation=activation, gain=gain,
@@ -94,7 +94,7 @@ def measure_dead_after_training(data, activation: str = "relu", *, lr: float, ep
     """Train one torch MLP per seed with plain SGD on ``data`` (a :class:`lecture_lib.data.Splits`),
     then count its dead units on the training set (NaN for a run whose loss became non-finite; a
     loss that explodes and comes back is what this experiment studies, so it does not stop a run)."""
-    from ...models.mlp import mlp
+    from ...models.perceptron import mlp
     from ...train import TrainingDiverged, evaluate, fit
 
     fractions, accs = [], []
@@ -158,7 +158,7 @@ class PReluLearning:
 
 def measure_prelu_learning(data, *, width: int = 64, epochs: int, lr: float = 0.1, batch_size: int = 32,
                            rng) -> PReluLearning:
-    from ...models.mlp import mlp
+    from ...models.perceptron import mlp
     from ...train import fit
 
     (seed,) = _torch_seeds(rng, 1)
@@ -185,7 +185,7 @@ def frozen_alpha_stays(r: PReluLearning) -> bool:
 
 def measure_parameter_counts(activations, *, n_in: int = 64, widths=(100, 100)) -> dict:
     """The number of weights and biases in the hidden layers of each activation's torch MLP."""
-    from ...models.mlp import mlp
+    from ...models.perceptron import mlp
 
     return {a: sum(p.numel() for p in mlp(10, n_in=n_in, widths=widths, activation=a).hidden.parameters())
             for a in check_names(activations, "activations", A.NAMES)}
@@ -250,7 +250,7 @@ def measure_convergence_race(data, activations, *, lrs, n_seeds: int, epochs: in
 
 
 def _race(data, config) -> dict:
-    from ...models.mlp import mlp
+    from ...models.perceptron import mlp
     from ...train import TrainingDiverged, fit
 
     def run(act, lr, seed):
