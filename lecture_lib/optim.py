@@ -198,6 +198,12 @@ class Adam(Optimizer):
         self.amsgrad = check_bool(amsgrad, "amsgrad")
 
     def _update(self, p, g, state):
+        if self.weight_decay:
+            g = g + self.weight_decay * p                         # L2 in the loss: enters m and v
+        self._moments_step(p, g, state)
+
+    def _moments_step(self, p, g, state):
+        """The Adam step proper, shared with AdamW."""
         b1, b2 = self.betas
         if "exp_avg" not in state:
             state["step"] = 0
@@ -207,8 +213,6 @@ class Adam(Optimizer):
                 state["max_exp_avg_sq"] = np.zeros_like(p)
         state["step"] += 1
         t = state["step"]
-        if self.weight_decay:
-            g = g + self.weight_decay * p
         m, v = state["exp_avg"], state["exp_avg_sq"]
         m += (1 - b1) * (g - m)                                   # m = lerp(m, g, 1 - beta1)
         v *= b2                                                   # v = beta2 v + (1-beta2) g^2
@@ -221,7 +225,6 @@ class Adam(Optimizer):
         else:
             denom = np.sqrt(v) / root_bc2 + self.eps
         p -= step_size * (m / denom)
-
 
 
 class AdamW(Adam):
@@ -240,28 +243,8 @@ class AdamW(Adam):
         super().__init__(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad)
 
     def _update(self, p, g, state):
-        b1, b2 = self.betas
-        if "exp_avg" not in state:
-            state["step"] = 0
-            state["exp_avg"] = np.zeros_like(p)
-            state["exp_avg_sq"] = np.zeros_like(p)
-            if self.amsgrad:
-                state["max_exp_avg_sq"] = np.zeros_like(p)
-        state["step"] += 1
-        t = state["step"]
         p *= 1 - self.lr * self.weight_decay                      # decoupled decay, before the step
-        m, v = state["exp_avg"], state["exp_avg_sq"]
-        m += (1 - b1) * (g - m)                                   # m = lerp(m, g, 1 - beta1)
-        v *= b2                                                   # v = beta2 v + (1-beta2) g^2
-        v += (1 - b2) * (g * g)
-        step_size = self.lr / (1 - b1 ** t)
-        root_bc2 = math.sqrt(1 - b2 ** t)
-        if self.amsgrad:
-            np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
-            denom = np.sqrt(state["max_exp_avg_sq"]) / root_bc2 + self.eps
-        else:
-            denom = np.sqrt(v) / root_bc2 + self.eps
-        p -= step_size * (m / denom)
+        self._moments_step(p, g, state)
 
 
 # -------------------------------------------------------------------- quasi-Newton (BFGS, L-BFGS)

@@ -57,6 +57,18 @@ def _labels(scores, y) -> tuple[np.ndarray, np.ndarray]:
 
 
 # --------------------------------------------------------------------------- affine
+def check_affine_inputs(x, w, b):
+    """x (N, D), w (D, M) and b (M,) as float arrays, or a ValueError naming the shapes that differ."""
+    x, w, b = _floats(x, "x", ndim=2), _floats(w, "w", ndim=2), _floats(b, "b", ndim=1)
+    if x.shape[1] != w.shape[0]:
+        raise ValueError(f"x has shape {x.shape} but w has shape {w.shape}; expected "
+                         f"w of shape ({x.shape[1]}, M)")
+    if b.shape != (w.shape[1],):
+        raise ValueError(f"w has shape {w.shape} but b has shape {b.shape}; expected "
+                         f"b of shape ({w.shape[1]},)")
+    return x, w, b
+
+
 def affine_forward(x, w, b):
     """Fully connected layer: ``out = x @ w + b``.
 
@@ -67,13 +79,7 @@ def affine_forward(x, w, b):
 
     Returns (out, cache): out (N, M); cache = (x, w).
     """
-    x, w, b = _floats(x, "x", ndim=2), _floats(w, "w", ndim=2), _floats(b, "b", ndim=1)
-    if x.shape[1] != w.shape[0]:
-        raise ValueError(f"x has shape {x.shape} but w has shape {w.shape}; expected "
-                         f"w of shape ({x.shape[1]}, M)")
-    if b.shape != (w.shape[1],):
-        raise ValueError(f"w has shape {w.shape} but b has shape {b.shape}; expected "
-                         f"b of shape ({w.shape[1]},)")
+    x, w, b = check_affine_inputs(x, w, b)
     out = x @ w + b
     return out, (x, w)
 

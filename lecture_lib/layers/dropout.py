@@ -28,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._checks import check_array, check_choice, check_probability, check_same_shape, check_seed, check_size
+from .basic import check_affine_inputs
 
 __all__ = [
     "dropconnect_backward",
@@ -131,13 +132,7 @@ def dropconnect_forward(x, w, b, dropconnect_param):
     ``keep`` (N, D, M) in {0, 1} (see :func:`weight_keep_mask`), ``x @ w + b`` at test time;
     cache = (x, w, p, keep, w * keep / p), the last two None at test time.
     """
-    x, w, b = check_array(x, "x", ndim=2), check_array(w, "w", ndim=2), check_array(b, "b", ndim=1)
-    if x.shape[1] != w.shape[0]:
-        raise ValueError(f"x has shape {x.shape} but w has shape {w.shape}; expected "
-                         f"w of shape ({x.shape[1]}, M)")
-    if b.shape != (w.shape[1],):
-        raise ValueError(f"w has shape {w.shape} but b has shape {b.shape}; expected "
-                         f"b of shape ({w.shape[1]},)")
+    x, w, b = check_affine_inputs(x, w, b)
     p, mode, seed = read_param(dropconnect_param, "dropconnect_param")
     if mode == "test":
         return x @ w + b, (x, w, p, None, None)
