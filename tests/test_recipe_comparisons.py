@@ -217,7 +217,7 @@ def test_the_figure_draws_every_variant_against_epochs_and_time_with_device_and_
 def test_the_note_gives_the_exact_command():
     note = comparisons.how_to_run("degradation")
     assert "python -m lecture_lib.recipes.comparisons degradation --data $LECTURE_CIFAR10_DIR" in note
-    assert "plain-56 (`plain56`)" in note and "30 epochs" in note and "LECTURE_CIFAR10_DIR" in note
+    assert "\n- plain-56 (`plain56`)\n" in note and "30 epochs" in note and "LECTURE_CIFAR10_DIR" in note
 
 
 # --------------------------------------------------------------------------- the command line

@@ -6,9 +6,9 @@
 and read back by a notebook without training: ``comparisons.cached(NAME)``.
 
 - ``batchnorm`` (05): ResNet-20 without batch norm, with batch norm at the same learning rate, and
-  with batch norm at the recipe's rate, 20x higher (Ioffe and Szegedy's "BN-x5" and "BN-x30"): how
-  many fewer steps to the accuracy the network without batch norm reaches at best (their "14 times
-  fewer");
+  with batch norm at the recipe's rate, 20x higher (as Ioffe and Szegedy set "BN-Baseline" and
+  "BN-x5" against Inception): how many fewer steps to the accuracy the network without batch norm
+  reaches at best (their "14 times fewer");
 - ``augmentation`` (06): the recipe's fast ResNet-9 trained with random flips and 2-pixel shifts,
   and without any augmentation;
 - ``degradation`` (07): plain-20 and plain-56 against ResNet-20 and ResNet-56: training error
@@ -31,7 +31,6 @@ import numpy as np
 from .. import cache as course_cache
 from .. import data as datasets
 from .._checks import check_choice, check_int, check_positive_int
-from ..experiments.batchnorm_training import PAPER_SPEEDUP
 from ..train import TrainingDiverged
 from . import cifar10
 from .settings import FAST_ARCH, CifarRun, Hyperparameters
@@ -263,6 +262,8 @@ def fewer_steps(speedup: float) -> str:
 
 
 def _batchnorm_finding(c: Comparison) -> str:
+    from ..experiments.batchnorm_training import PAPER_SPEEDUP  # the paper's figure (its module loads the digits' nets)
+
     target, reference = batchnorm_target(c), c.labels[0]
     finals = ", ".join(f"{label} {c.run_of(label).accuracy:.1%}" for label in c.labels)
     if target < LEARNED:
@@ -412,14 +413,15 @@ def how_to_run(name: str) -> str:
         here.append(f"`{datasets.CIFAR10_ENV}` is not set")
     machine = (f"This machine has {' and '.join(here)}." if here else
                f"This machine has a GPU and `{datasets.CIFAR10_ENV}` is set: the command can run here.")
-    runs = ", ".join(f"{v.label} (`{v.arch}`)" for v in d.variants)
+    runs = "\n".join(f"- {v.label} (`{v.arch}`)" for v in d.variants)
     return (f"**CIFAR-10 on a GPU: not run here yet.** {d.question} On CIFAR-10 that is {len(d.variants)} runs "
-            f"of the course's recipe, {d.epochs} epochs each: {runs}. No result of them is in this machine's cache "
-            f"(`{course_cache.cache_dir()}`). {machine} On a machine with a GPU and CIFAR-10 (the binary version, "
-            f"in the folder that `{datasets.CIFAR10_ENV}` names), from the repository root:\n\n"
+            f"of the course's recipe, {d.epochs} epochs each:\n\n{runs}\n\n"
+            f"No result of them is in this machine's cache (`{course_cache.cache_dir()}`). {machine} "
+            f"On a machine with a GPU and CIFAR-10 (the binary version: set `{datasets.CIFAR10_ENV}` to its "
+            f"folder, `cifar-10-batches-bin`), from the repository root:\n\n"
             f"```\n{d.command()}\n```\n\n"
-            "then run this cell again (or copy the cache folder's `cifar10_*` files to this machine). The verdict "
-            "above is decided by the CPU experiment either way.")
+            "then run this cell again (or copy the cache folder's `cifar10_*` files to this machine). The verdicts "
+            "above come from the CPU experiments either way.")
 
 
 # --------------------------------------------------------------------------- command line
