@@ -244,8 +244,9 @@ def test_the_command_line_trains_caches_and_says_what_it_found(capsys, monkeypat
 ])
 def test_bad_arguments_get_a_message_and_exit_code_2(capsys, args, message):
     code = comparisons.main(args)
-    err = capsys.readouterr().err
+    out, err = capsys.readouterr()
     assert code == 2 and re.search(message, err) and "Traceback" not in err, err
+    assert "training" not in out  # the data is checked before the first run begins
 
 
 @pytest.mark.parametrize("args, message", [

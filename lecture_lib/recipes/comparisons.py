@@ -32,7 +32,7 @@ from .. import cache as course_cache
 from .. import data as datasets
 from .._checks import check_choice, check_int, check_positive_int
 from ..train import TrainingDiverged
-from . import cifar10
+from . import cifar10, distributed
 from .settings import FAST_ARCH, CifarRun, Hyperparameters
 
 INDEX_NAME = "cifar10_comparison"  # cache entries recording the settings of each comparison's latest run
@@ -380,17 +380,20 @@ def run(name: str, data=None, *, epochs: int | None = None, limit: int | None = 
     comparison's own."""
     d = definition(name)
     settings = Settings(epochs, limit, width, batch_size, seed)
+    arguments = [_recipe_arguments(d, variant, settings) for variant in d.variants]
+    hits = [cifar10.cached_result(data, **a) if course_cache.enabled() else None for a in arguments]
+    if any(hit is None for hit in hits):  # a bad device or folder fails here, before any training
+        distributed.resolve_device(device, int(os.environ.get("LOCAL_RANK", "0")))
+        cifar10.load_arrays(data, settings.limit)
     runs = []
-    for i, variant in enumerate(d.variants, 1):
-        arguments = _recipe_arguments(d, variant, settings)
-        hit = cifar10.cached_result(data, **arguments) if course_cache.enabled() else None
+    for i, (variant, args, hit) in enumerate(zip(d.variants, arguments, hits, strict=True), 1):
         if hit is not None:
             log(f"[{i}/{len(d.variants)}] {variant.label}: in the cache (measured on {hit.device}, {hit.date})")
             runs.append(hit)
             continue
-        log(f"[{i}/{len(d.variants)}] {variant.label}: training {arguments['arch']} for {arguments['epochs']} epochs")
+        log(f"[{i}/{len(d.variants)}] {variant.label}: training {args['arch']} for {args['epochs']} epochs")
         try:
-            runs.append(cifar10.train(data, device=device, progress=progress, log=log, **arguments))
+            runs.append(cifar10.train(data, device=device, progress=progress, log=log, **args))
         except TrainingDiverged as err:
             raise TrainingDiverged(f"{name}, variant {variant.label!r}: {err}") from None
     if int(os.environ.get("RANK", "0")) == 0:
