@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from lecture_lib import cache, figures
+from lecture_lib import figures
 from lecture_lib.data import digits
 from lecture_lib.experiments import batchnorm as B
 from lecture_lib.experiments import batchnorm_batch as BB
@@ -141,14 +141,6 @@ def test_steps_to_target_predicates(data):
     assert T.faster_with_bn(fast) and T.far_below_paper(fast)
     assert not T.faster_with_bn(dataclasses.replace(fast, batchnorm=np.array([150.0])))
     assert not T.far_below_paper(dataclasses.replace(fast, batchnorm=np.array([5.0])))
-
-
-def test_cifar10_result_is_read_from_the_cache_only(tmp_path, monkeypatch):
-    monkeypatch.setenv("LECTURE_CACHE_DIR", str(tmp_path))
-    assert T.cached_cifar10_steps() is None
-    cache.save(cache.cache_key(T.CIFAR10_CACHE_NAME, T.CIFAR10_CACHE_CONFIG),
-               {"steps_bn": 400, "steps_plain": 2000, "target": 0.9, "device": "cuda", "measured_at": "today"})
-    assert T.cached_cifar10_steps()["steps_plain"] == 2000
 
 
 def test_sensitivity_grows_with_the_offset_and_not_without_one():

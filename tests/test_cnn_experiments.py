@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 import torch
 
-from lecture_lib import cache
 from lecture_lib.experiments import cnn, cnn_depth
 from lecture_lib.experiments import cnn_training as T
 
@@ -143,13 +142,3 @@ def test_kmeans_and_the_byte_count():
     entries = 1 + 1 + 3
     assert T.compressed_bytes(model, bits=2, index_bits=4) == (entries * (2 + 4) + 32 * 4 + 7) // 8
     assert T.dense_bytes(model) == 160
-
-
-def test_cifar_result_reads_the_cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("LECTURE_CACHE_DIR", str(tmp_path))
-    assert cnn_depth.cifar_result() is None
-    stored = {"archs": ["plain20", "resnet20"], "train_error": np.array([0.1, 0.05]),
-              "test_error": np.array([0.12, 0.08]), "epochs": 10}
-    cache.save(cache.cache_key(cnn_depth.CIFAR_RESULT, {}), stored)
-    got = cnn_depth.cifar_result()
-    assert got["archs"] == ["plain20", "resnet20"] and np.allclose(got["train_error"], [0.1, 0.05])

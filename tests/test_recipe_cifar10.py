@@ -223,7 +223,7 @@ def test_one_epoch_on_a_small_synthetic_set_learns_and_goes_to_the_cache(monkeyp
     assert again == run and again.model is None and again.date == run.date
     assert CifarRun.from_dict(json.loads(json.dumps(run.to_dict()))) == run
     assert run.config["width"] == 8
-    key = cache.cache_key(cifar10.CACHE_NAME, run.config)
+    key = cifar10.cache_key(run.config)
     default = cifar10.experiment_config("synthetic", 1, 1024, "fast_resnet9", None, 0, SMALL_HYPER)
     assert default["width"] == 64 == cifar10.experiment_config("synthetic", 1, 1024, "fast_resnet9", 64, 0,
                                                                  SMALL_HYPER)["width"]

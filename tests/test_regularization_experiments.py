@@ -187,13 +187,6 @@ def test_pooling_runs_and_predicates():
     assert R.pooling_difference(made) == pytest.approx(0.05)
 
 
-def test_cached_recipe_results_are_read_when_present(tmp_path, monkeypatch):
-    monkeypatch.setenv("LECTURE_CACHE_DIR", str(tmp_path))
-    assert R.cached_recipe_results() == []
-    (tmp_path / "cifar10-abc.json").write_text('{"test_acc": 0.94}')
-    assert R.cached_recipe_results() == [{"entry": "cifar10-abc", "test_acc": 0.94}]
-
-
 def test_spiral_fit_records_curves_and_a_boundary():
     fit = R.fit_spiral(10, 0.5, 1e-3, epochs=20, every=10, grid=8)
     assert fit.epochs.tolist() == [0, 10, 20] and fit.boundary.shape == (8, 8) and len(fit.X) == 30

@@ -266,17 +266,6 @@ def far_below_paper(result: StepsToTarget, factor: float = FAR_BELOW_PAPER) -> b
     return result.speedup < factor
 
 
-CIFAR10_CACHE_NAME = "cifar10-batchnorm-steps"
-CIFAR10_CACHE_CONFIG = {"arch": "resnet20", "target": 0.9}
-
-
-def cached_cifar10_steps() -> dict | None:
-    """The CIFAR-10 recipe's comparison with and without batch norm, if a run has left it in the
-    course's cache (``steps_bn``, ``steps_plain``, ``target``, ``device``, ``measured_at``), else
-    None. Nothing is trained here."""
-    return cache.load(cache.cache_key(CIFAR10_CACHE_NAME, CIFAR10_CACHE_CONFIG))
-
-
 # --------------------------------------------------------------------------- sensitivity of the loss
 @dataclass(frozen=True)
 class WeightSensitivity:

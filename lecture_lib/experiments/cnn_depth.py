@@ -4,7 +4,7 @@ returns a frozen result; each threshold a verdict asserts is a named constant wi
 
 They train on the CPU at small width on scikit-learn's digits (8x8 images), so that the
 notebook's fast profile takes seconds; the CIFAR-10 versions are the recipe's job
-(``cifar_result`` reads its cached result when one exists).
+(``lecture_lib.recipes.comparisons``: ``degradation``).
 """
 
 from __future__ import annotations
@@ -72,17 +72,6 @@ def plain_degrades(result: Degradation) -> bool:
 def residual_does_not_degrade(result: Degradation) -> bool:
     """The deeper ResNet stays within DEGRADATION_GAP of the shallower one."""
     return result.residual_error[1] - result.residual_error[0] <= DEGRADATION_GAP
-
-
-CIFAR_RESULT = "cifar10-degradation"   # the recipe's cached result, when a GPU run has made one
-
-
-def cifar_result(name: str = CIFAR_RESULT, config: dict | None = None) -> dict | None:
-    """The CIFAR-10 recipe's cached result (``lecture_lib.cache``) for ``name`` and ``config``,
-    or None when no GPU/CIFAR-10 run has stored one on this machine. Nothing is trained here."""
-    from .. import cache
-
-    return cache.load(cache.cache_key(name, config or {}))
 
 
 # --------------------------------------------------------------------------- ResNet: additive gate

@@ -505,7 +505,7 @@ def fit_spiral(n_per_class: int, keep: float, decay: float, *, epochs: int = 150
 ELSEWHERE = {
     "regularization_torch": (
         "AugmentationRuns", "DIGIT_RECIPES", "FLIP_PRESERVES", "FlipTest", "POOLINGS", "PoolingRuns",
-        "StochasticDepthRuns", "augmentation_hurts", "averaging_passes_helps", "cached_recipe_results",
+        "StochasticDepthRuns", "augmentation_hurts", "averaging_passes_helps",
         "flip_preserves_all_labels", "measure_augmentation", "measure_flip_labels", "measure_fractional_pooling",
         "measure_stochastic_depth", "no_clear_change", "no_clear_difference", "no_gain_at_this_scale",
         "pooling_difference", "saves_time", "test_scaling_matters",

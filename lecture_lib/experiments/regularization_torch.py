@@ -407,23 +407,3 @@ def no_clear_difference(result: PoolingRuns, pooling: str = "fractional max pool
 def averaging_passes_helps(result: PoolingRuns, pooling: str = "fractional max pooling") -> bool:
     return bool(result.acc[pooling] >= result.acc_single[pooling])
 
-
-# --------------------------------------------------------------------------- a CIFAR-scale result, if any
-def cached_recipe_results(prefix: str = "cifar10") -> list[dict]:
-    """Results that the CIFAR-10 recipe left in the course's cache (``<prefix>-*.json``), newest
-    first; empty when there are none (the recipe has not been run on this machine)."""
-    import json
-
-    from ..cache import cache_dir
-
-    folder = cache_dir()
-    if not folder.is_dir():
-        return []
-    found = []
-    for path in sorted(folder.glob(f"{prefix}*.json"), key=lambda p: p.stat().st_mtime, reverse=True):
-        try:
-            found.append({"entry": path.stem, **json.loads(path.read_text())})
-        except (OSError, ValueError):
-            continue
-    return found
-

@@ -82,12 +82,12 @@ def load_arrays(data, limit: int | None):
     return "cifar10", X_train, y_train, X_test, y_test
 
 
-def build_model(arch: str, width: int | None) -> torch.nn.Module:
-    """``models.build(arch, num_classes=10)`` (with ``width`` where the family takes one), checked
-    on a 32x32 batch so that an unsuitable architecture fails here, with its name."""
+def build_model(arch: str, width: int | None, model_options: dict | None = None) -> torch.nn.Module:
+    """``models.build(arch, num_classes=10, **model_options)`` (with ``width`` where the family
+    takes one), checked on a 32x32 batch so that an unsuitable architecture fails here, with its name."""
     catalogue = models.architectures()
     check_choice(arch, "arch", sorted(catalogue))
-    kwargs = {"num_classes": 10}
+    kwargs = {"num_classes": 10, **check_model_options(arch, model_options)}
     if width is not None:
         if "width" not in inspect.signature(catalogue[arch]).parameters:
             raise ValueError(f"width={width} is not valid for arch={arch!r}: it has no width parameter")
@@ -103,14 +103,36 @@ def build_model(arch: str, width: int | None) -> torch.nn.Module:
     return model.train()
 
 
+def check_model_options(arch: str, model_options: dict | None) -> dict:
+    """``model_options`` (keyword arguments of ``arch``'s builder, such as ``{"norm": False}``) as a
+    dict, each one a parameter of the builder; ``num_classes`` and ``width`` have their own
+    arguments. The arch must be known (see :func:`build_model`)."""
+    if model_options is None:
+        return {}
+    if not isinstance(model_options, dict):
+        raise TypeError(f"model_options={model_options!r} is not valid; expected a dict of keyword arguments")
+    parameters = inspect.signature(models.architectures()[arch]).parameters
+    for key, value in model_options.items():
+        if key in ("num_classes", "width"):
+            raise ValueError(f"model_options={model_options!r} is not valid: {key} has an argument of its own")
+        if key not in parameters:
+            raise ValueError(f"model option {key}={value!r} is not valid for arch={arch!r}: it has no {key} "
+                             f"parameter (it has {', '.join(p for p in parameters if p != 'num_classes')})")
+    return dict(model_options)
+
+
 # --------------------------------------------------------------------------- the run
 def train(data=None, *, epochs: int = 10, limit: int | None = None, device: str | None = None,
-          arch: str = FAST_ARCH, width: int | None = None, seed: int = 0, precision: str = "auto",
+          arch: str = FAST_ARCH, width: int | None = None, model_options: dict | None = None, seed: int = 0,
+          precision: str = "auto",
           compile: bool = False, hyper: Hyperparameters | None = None, checkpoint_path=None, resume: bool = False,
           progress: bool = True, callback=None, log=print, cache: bool = True) -> CifarRun:
     """Train on CIFAR-10 (``data``: a folder, "synthetic", or None for ``$LECTURE_CIFAR10_DIR``)
     and return the finished :class:`CifarRun`; rank 0 also stores it in the course's cache.
 
+    ``model_options`` are more keyword arguments of the architecture's builder (``{"norm": False}``
+    for a CIFAR ResNet without batch norm); ``hyper`` the hyperparameters (default
+    ``Hyperparameters.for_arch(arch)``): both are part of the cache key.
     ``limit`` takes the first N training images (and N / 5 test images); ``precision`` "auto" is
     bf16 autocast on CUDA and float32 elsewhere; ``checkpoint_path`` is written after every epoch,
     and with ``resume`` the run continues from it when it exists; ``callback(epoch, history)`` is
@@ -128,25 +150,54 @@ def train(data=None, *, epochs: int = 10, limit: int | None = None, device: str 
         raise TypeError(f"hyper={hyper!r} is not valid; expected a Hyperparameters")
     cluster = distributed.start(device)
     try:
-        return _train(cluster, data, epochs, limit, arch, width, seed, precision, compile, hyper,
+        return _train(cluster, data, epochs, limit, arch, width, model_options, seed, precision, compile, hyper,
                       checkpoint_path, resume, progress, callback, log, cache)
     finally:
         distributed.stop(cluster)
 
 
-def experiment_config(data_name: str, epochs: int, limit, arch: str, width, seed: int, hyper: Hyperparameters) -> dict:
+def experiment_config(data_name: str, epochs: int, limit, arch: str, width, seed: int, hyper: Hyperparameters,
+                      model_options: dict | None = None) -> dict:
     """What defines the experiment (the cache key; a checkpoint must match it to be resumed).
     Device, precision, compilation and process count change the speed, not the experiment.
-    A width left out is recorded as the architecture's default, so both spellings share a key."""
+    A width left out is recorded as the architecture's default, so both spellings share a key; so
+    are model options: those equal to the builder's defaults are left out, and with none left the
+    configuration is that of the plain architecture."""
     factory = models.architectures().get(arch)
-    if width is None and factory is not None and "width" in inspect.signature(factory).parameters:
-        width = inspect.signature(factory).parameters["width"].default
-    return {"data": data_name, "epochs": epochs, "limit": limit, "arch": arch, "width": width, "seed": seed,
-            "hyper": hyper.to_dict()}
+    parameters = inspect.signature(factory).parameters if factory is not None else {}
+    if width is None and "width" in parameters:
+        width = parameters["width"].default
+    config = {"data": data_name, "epochs": epochs, "limit": limit, "arch": arch, "width": width, "seed": seed,
+              "hyper": hyper.to_dict()}
+    options = {k: v for k, v in (model_options or {}).items()
+               if k not in parameters or parameters[k].default != v or type(parameters[k].default) is not type(v)}
+    if options:
+        config["model"] = dict(sorted(options.items()))
+    return config
 
 
-def _train(cluster, data, epochs, limit, arch, width, seed, precision, compile, hyper, checkpoint_path,
-           resume, progress, callback, log, cache) -> CifarRun:
+def cache_key(config: dict) -> str:
+    """The cache key of a run's ``config``: the same in every profile. ``LECTURE_PROFILE`` sizes
+    the notebooks' CPU experiments; a recipe run is defined by its configuration alone, so a run
+    made from a shell is found by a notebook in either profile."""
+    return profile_free_key(CACHE_NAME, config)
+
+
+def profile_free_key(name: str, config: dict) -> str:
+    """:func:`lecture_lib.cache.cache_key` as the full profile computes it, whatever the profile."""
+    saved = os.environ.get("LECTURE_PROFILE")
+    os.environ["LECTURE_PROFILE"] = "full"
+    try:
+        return course_cache.cache_key(name, config)
+    finally:
+        if saved is None:
+            del os.environ["LECTURE_PROFILE"]
+        else:
+            os.environ["LECTURE_PROFILE"] = saved
+
+
+def _train(cluster, data, epochs, limit, arch, width, model_options, seed, precision, compile, hyper,
+           checkpoint_path, resume, progress, callback, log, cache) -> CifarRun:
     from tqdm.auto import tqdm
 
     dev = cluster.device
@@ -159,9 +210,9 @@ def _train(cluster, data, epochs, limit, arch, width, seed, precision, compile, 
     if len(X_train) < hyper.batch_size:
         raise ValueError(f"batch_size={hyper.batch_size} is larger than the {len(X_train)} training images; "
                          "lower --batch-size or raise --limit")
-    config = experiment_config(name, epochs, limit, arch, width, seed, hyper)
+    config = experiment_config(name, epochs, limit, arch, width, seed, hyper, model_options)
     torch.manual_seed(seed)
-    net = build_model(arch, width).to(dev)
+    net = build_model(arch, width, model_options).to(dev)
     if dev.type == "cuda":
         torch.backends.cudnn.benchmark = True  # time the conv algorithms once, keep the fastest
     mean, std = channel_statistics(X_train)
@@ -216,7 +267,7 @@ def _train(cluster, data, epochs, limit, arch, width, seed, precision, compile, 
         world_size=cluster.world_size, date=datetime.now(UTC).isoformat(timespec="seconds"),
         weights_checksum=distributed.weights_checksum(trainer.evaluated), model=trainer.evaluated)
     if cache and cluster.is_main:
-        course_cache.save(course_cache.cache_key(CACHE_NAME, config), run.to_dict())
+        course_cache.save(cache_key(config), run.to_dict())
     return run
 
 
@@ -233,20 +284,30 @@ def _check_resumable(state: dict, config: dict, cluster, path) -> None:
 
 
 def cached_run(data=None, *, epochs: int = 10, limit: int | None = None, arch: str = FAST_ARCH,
-               width: int | None = None, seed: int = 0, hyper: Hyperparameters | None = None,
-               device: str | None = None, progress: bool = True) -> CifarRun:
+               width: int | None = None, model_options: dict | None = None, seed: int = 0,
+               hyper: Hyperparameters | None = None, device: str | None = None, progress: bool = True,
+               log=print) -> CifarRun:
     """The cached :class:`CifarRun` of this experiment when one exists (from any device: its
     ``device`` and ``date`` say where and when it was measured), else a fresh run, then cached.
     A cached run has no ``model``."""
+    if course_cache.enabled():
+        hit = cached_result(data, epochs=epochs, limit=limit, arch=arch, width=width, model_options=model_options,
+                            seed=seed, hyper=hyper)
+        if hit is not None:
+            return hit
+    return train(data, epochs=epochs, limit=limit, arch=arch, width=width, model_options=model_options, seed=seed,
+                 hyper=hyper, device=device, progress=progress, log=log)
+
+
+def cached_result(data=None, *, epochs: int = 10, limit: int | None = None, arch: str = FAST_ARCH,
+                  width: int | None = None, model_options: dict | None = None, seed: int = 0,
+                  hyper: Hyperparameters | None = None) -> CifarRun | None:
+    """The cached :class:`CifarRun` of this experiment, or None: nothing is trained. ``data`` is
+    "synthetic" or anything else for CIFAR-10 (a folder, "cifar10" or None)."""
     hyper = hyper if hyper is not None else Hyperparameters.for_arch(arch)
     name = "synthetic" if data == "synthetic" else "cifar10"
-    key = course_cache.cache_key(CACHE_NAME, experiment_config(name, epochs, limit, arch, width, seed, hyper))
-    if os.environ.get("LECTURE_CACHE", "on").lower() != "off":
-        hit = course_cache.load(key)
-        if hit is not None:
-            return CifarRun.from_dict(hit)
-    return train(data, epochs=epochs, limit=limit, arch=arch, width=width, seed=seed, hyper=hyper, device=device,
-                 progress=progress)
+    hit = course_cache.load(cache_key(experiment_config(name, epochs, limit, arch, width, seed, hyper, model_options)))
+    return None if hit is None else CifarRun.from_dict(hit)
 
 
 # --------------------------------------------------------------------------- command line

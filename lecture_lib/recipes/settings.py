@@ -101,10 +101,16 @@ class CifarRun:
     weights_checksum: str
     model: object = field(default=None, compare=False, repr=False)  # the evaluated model (not cached)
 
+    @property
+    def network(self) -> str:
+        """The architecture with its model options: ``resnet20 (norm=False)``."""
+        options = ", ".join(f"{k}={v!r}" for k, v in self.config.get("model", {}).items())
+        return f"{self.config['arch']} ({options})" if options else self.config["arch"]
+
     def summary(self) -> str:
         reached = (f"{self.target:.0%} after {self.time_to_target:.1f} s" if self.time_to_target is not None
                    else f"{self.target:.0%} not reached")
-        return (f"{self.config['arch']} on {self.config['data']}: test accuracy {self.accuracy:.4f} after "
+        return (f"{self.network} on {self.config['data']}: test accuracy {self.accuracy:.4f} after "
                 f"{self.history.epochs} epochs, {self.train_seconds:.1f} s ({reached}), "
                 f"{self.images_per_second:,.0f} images/s on {self.device} x{self.world_size}, {self.precision}, "
                 f"measured {self.date}")
