@@ -38,6 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._checks import check_bool
 from .config import profile
 
 FORMAT = 2                      # the layout of an entry; older entries are simply misses
@@ -121,16 +122,19 @@ def check_key(key) -> str:
     return key
 
 
-def cache_key(name: str, config: dict) -> str:
-    """``<name>-<16 hex digits>``: the digits hash the name, the typed configuration, the profile
-    and lecture_lib's version."""
+def cache_key(name: str, config: dict, *, profile_bound: bool = True) -> str:
+    """``<name>-<16 hex digits>``: the digits hash the name, the typed configuration, lecture_lib's
+    version and, unless ``profile_bound=False``, the profile (a result whose configuration already
+    says everything, such as a CIFAR-10 recipe run, is shared by both profiles)."""
     from . import __version__
 
     check_name(name)
+    check_bool(profile_bound, "profile_bound")
     if not isinstance(config, dict):
         raise TypeError(f"config={_show(config)} is not valid; expected a dict")
     typed = _typed(config, "config")
-    blob = json.dumps([FORMAT, name, typed, profile(), __version__], separators=(",", ":"))
+    blob = json.dumps([FORMAT, name, typed, profile() if profile_bound else "full", __version__],
+                      separators=(",", ":"))
     return f"{name}-{hashlib.sha256(blob.encode()).hexdigest()[:16]}"
 
 

@@ -249,3 +249,16 @@ def test_two_processes_hammering_one_key(folder):
 
 if __name__ == "__main__" and sys.argv[1:2] == ["worker"]:
     sys.exit(worker(float(sys.argv[2]), int(sys.argv[3])))
+
+
+def test_a_key_can_be_shared_by_both_profiles(monkeypatch):
+    from lecture_lib import cache
+
+    keys = {}
+    for value in ("fast", "full"):
+        monkeypatch.setenv("LECTURE_PROFILE", value)
+        keys[value] = (cache.cache_key("run", {"a": 1}), cache.cache_key("run", {"a": 1}, profile_bound=False))
+    assert keys["fast"][0] != keys["full"][0]
+    assert keys["fast"][1] == keys["full"][1] == keys["full"][0]
+    with pytest.raises(TypeError, match="profile_bound"):
+        cache.cache_key("run", {}, profile_bound=1)

@@ -180,20 +180,7 @@ def cache_key(config: dict) -> str:
     """The cache key of a run's ``config``: the same in every profile. ``LECTURE_PROFILE`` sizes
     the notebooks' CPU experiments; a recipe run is defined by its configuration alone, so a run
     made from a shell is found by a notebook in either profile."""
-    return profile_free_key(CACHE_NAME, config)
-
-
-def profile_free_key(name: str, config: dict) -> str:
-    """:func:`lecture_lib.cache.cache_key` as the full profile computes it, whatever the profile."""
-    saved = os.environ.get("LECTURE_PROFILE")
-    os.environ["LECTURE_PROFILE"] = "full"
-    try:
-        return course_cache.cache_key(name, config)
-    finally:
-        if saved is None:
-            del os.environ["LECTURE_PROFILE"]
-        else:
-            os.environ["LECTURE_PROFILE"] = saved
+    return course_cache.cache_key(CACHE_NAME, config, profile_bound=False)
 
 
 def _train(cluster, data, epochs, limit, arch, width, model_options, seed, precision, compile, hyper,

@@ -148,7 +148,7 @@ def _recipe_arguments(d: Definition, variant: Variant, settings: Settings) -> di
 
 
 def _index_key(name: str, data_name: str) -> str:
-    return cifar10.profile_free_key(INDEX_NAME, {"comparison": name, "data": data_name})
+    return course_cache.cache_key(INDEX_NAME, {"comparison": name, "data": data_name}, profile_bound=False)
 
 
 def _data_name(data) -> str:
