@@ -194,6 +194,10 @@ def test_rotation_penalty_fails_for_momentum_alone():
     m = E.measure_rotation(angles=(0, 45), lrs=(0.03, 0.1, 0.3), steps=800)
     assert E.rotation_hurts_adam(m)
     assert not E.rotation_hurts_adam(dataclasses.replace(m, adam=m.momentum))
+    without_45 = [i for i, a in enumerate(m.angles) if a != 45]            # a run that left 45° out decides nothing
+    assert not E.rotation_hurts_adam(dataclasses.replace(m, angles=[m.angles[i] for i in without_45],
+                                                         adam=[m.adam[i] for i in without_45],
+                                                         momentum=[m.momentum[i] for i in without_45]))
 
 
 # --------------------------------------------------------------------------- 8-9 · decay, second order

@@ -22,6 +22,7 @@ _GRAD_LIM = (1e-12, 1e8)
 
 class ActivationStatsExplorer(Explorer):
     title = "Activation statistics through a deep fully connected net"
+    max_backgrounds = 20  # static renderings kept, one per combination of axis limits met
 
     def __init__(self, **initial_values):
         controls = {
@@ -90,10 +91,10 @@ class ActivationStatsExplorer(Explorer):
         for text, value in zip(self.heat_ticks, (lo, (lo + hi) / 2, hi), strict=True):
             text.set_text(f"{value:g}")
         # The axes follow the net: its depth (to the next multiple of 5) and the decades its
-        # statistics span (rounded out to multiples of 3), so that a drag re-renders the static part
-        # (tick labels: about 100 ms) only now and then; each rendering is kept per limits.
-        limits = (snap_up(depth, 5), decades(np.abs(np.concatenate([stats.stds, stats.means])), _STD_LIM, 3),
-                  decades(stats.grad_rms, _GRAD_LIM, 3))
+        # statistics span. A change of limits re-renders the static part (tick labels: about 100 ms);
+        # each rendering is kept per limits (up to 20), so going back costs nothing.
+        limits = (snap_up(depth, 5), decades(np.abs(np.concatenate([stats.stds, stats.means])), _STD_LIM),
+                  decades(stats.grad_rms, _GRAD_LIM))
         if limits != self._limits:
             self._limits = limits
             for ax in (self.ax_std, self.ax_heat, self.ax_grad):
@@ -112,7 +113,7 @@ def activation_stats_explorer(**initial_values) -> ActivationStatsExplorer:
     Interactive problem size: 64 unit-Gaussian inputs with as many features as units, forward
     and backward through at most 20 square layers of at most 256 units (float32, random draws
     cached per width), which keeps one change within the 50 ms budget on 2 cores. The axes follow
-    the depth (to the next multiple of 5) and the decades of the values (multiples of 3; values
+    the depth (to the next multiple of 5) and the decades of the values (values
     beyond 1e-12 and 1e6, or 1e8 for the gradient, are drawn at those bounds). The notebook's
     experiment (1000 inputs, 500 units) gives the same picture, more slowly."""
     return ActivationStatsExplorer(**initial_values)
