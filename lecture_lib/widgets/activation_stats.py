@@ -22,7 +22,6 @@ _GRAD_LIM = (1e-12, 1e8)
 
 class ActivationStatsExplorer(Explorer):
     title = "Activation statistics through a deep fully connected net"
-    max_backgrounds = 20  # static renderings kept, one per combination of axis limits met
 
     def __init__(self, **initial_values):
         controls = {
@@ -91,18 +90,17 @@ class ActivationStatsExplorer(Explorer):
         for text, value in zip(self.heat_ticks, (lo, (lo + hi) / 2, hi), strict=True):
             text.set_text(f"{value:g}")
         # The axes follow the net: its depth (to the next multiple of 5) and the decades its
-        # statistics span. A change of limits re-renders the static part (tick labels: about 100 ms);
-        # each rendering is kept per limits (up to 20), so going back costs nothing.
-        limits = (snap_up(depth, 5), decades(np.abs(np.concatenate([stats.stds, stats.means])), _STD_LIM),
-                  decades(stats.grad_rms, _GRAD_LIM))
+        # statistics span (rounded out to multiples of 3). A change of limits re-renders the static
+        # part (tick labels: about 100 ms), kept per limits, so a drag re-renders only now and then.
+        sizes = np.abs(np.concatenate([stats.stds, stats.means]))
+        limits = (snap_up(depth, 5), decades(sizes, _STD_LIM, 3), decades(stats.grad_rms, _GRAD_LIM, 3))
         if limits != self._limits:
             self._limits = limits
-            for ax in (self.ax_std, self.ax_heat, self.ax_grad):
-                ax.set_xlim(0.5, limits[0] + 0.5) if ax is not self.ax_heat else ax.set_ylim(0.5, limits[0] + 0.5)
-            self.ax_std.set_ylim(10.0 ** limits[1][0] / 2, 10.0 ** limits[1][1] * 2)
-            self.ax_grad.set_ylim(10.0 ** limits[2][0] / 2, 10.0 ** limits[2][1] * 2)
+            self.ax_heat.set_ylim(0.5, limits[0] + 0.5)
+            for ax, (lo, hi) in ((self.ax_std, limits[1]), (self.ax_grad, limits[2])):
+                ax.set_xlim(0.5, limits[0] + 0.5)
+                ax.set_ylim(10.0 ** lo / 2, 10.0 ** hi * 2)
             self.invalidate(key=limits)
-
 
 
 def activation_stats_explorer(**initial_values) -> ActivationStatsExplorer:

@@ -1,7 +1,7 @@
 """Gradient descent on a 1-D parabola: drag the learning rate and watch the iterates creep,
 zig-zag or blow up. Small and instant (at most 60 steps), so it doubles as the widget check. The
-right panel's axes follow the run: the steps asked for (to the next 5), and the decades |x_t| spans
-(values beyond 1e-6 and 1e6 are drawn at those bounds)."""
+right panel's axes follow the run: the steps asked for (to the next 10), and the decades |x_t| spans
+(the lower end in steps of 3; values beyond 1e-6 and 1e6 are drawn at those bounds)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ _FLOOR, _CEIL = 1e-6, 1e6
 
 class GradientDescent1D(Explorer):
     title = "Gradient descent on f(x) = x²/2"
+    max_backgrounds = 24  # static renderings kept, one per combination of axis limits met
 
     def __init__(self, **initial_values):
         controls = {
@@ -60,11 +61,14 @@ class GradientDescent1D(Explorer):
         self.predicted.set_data(t, np.clip(abs(x0) * factor ** t, _FLOOR, _CEIL))
         verdict = "converges" if factor < 1 else ("stalls" if factor == 1 else "diverges")
         self.ax_decay.set_title(f"|1 − lr| = {factor:.2f}: {verdict}")
-        # The axes follow the run: the steps asked for (to the next multiple of 5) and the decades
-        # its |x_t| spans. A change of limits re-renders the static part, which is kept per limits,
-        # so each combination costs one rendering.
-        lo, hi = decades(np.maximum(np.abs(xs), _FLOOR), (_FLOOR, _CEIL))
-        limits = (snap_up(steps, 5), lo, hi)
+        # The axes follow the run: the steps asked for (to the next multiple of 10) and the decades
+        # its |x_t| spans (the lower end rounded down to a multiple of 3: it moves with every lr,
+        # while the upper end, |x_0| unless the run diverges, rarely does). A change of limits
+        # re-renders the static part (tick labels: about 70 ms), kept per limits, so each
+        # combination costs one rendering and a drag mostly none.
+        values = np.maximum(np.abs(xs), _FLOOR)
+        lo, hi = decades(values, (_FLOOR, _CEIL), 3)[0], decades(values, (_FLOOR, _CEIL))[1]
+        limits = (snap_up(steps, 10), lo, hi)
         if limits != self._limits:
             self._limits = limits
             self.ax_decay.set_xlim(-0.5, limits[0] + 0.5)

@@ -28,7 +28,6 @@ _GRAD_LIM = (1e-8, 1e6)
 
 class NormalizationExplorer(Explorer):
     title = "Normalization inside a deep net: activations and gradients at initialization"
-    max_backgrounds = 20  # static renderings kept, one per combination of axis limits met
 
     def __init__(self, **initial_values):
         controls = {
@@ -100,9 +99,10 @@ class NormalizationExplorer(Explorer):
             text.set_text(f"{value:g}")
         self.status.set_text(f"{norm}, {mode} mode, B = {batch_size}: loss {loss:.3g}")
         # The axes follow the net: its depth (to the next multiple of 5) and the decades its
-        # statistics span; each static rendering is kept per limits (up to 20).
-        limits = (snap_up(depth, 5), decades(np.nan_to_num(stds, nan=_STD_LIM[1]), _STD_LIM),
-                  decades(np.nan_to_num(grads, nan=_GRAD_LIM[1]), _GRAD_LIM))
+        # statistics span (rounded out to multiples of 3). A change of limits re-renders the static
+        # part (tick labels: about 100 ms), kept per limits, so a drag re-renders only now and then.
+        limits = (snap_up(depth, 5), decades(np.nan_to_num(stds, nan=_STD_LIM[1]), _STD_LIM, 3),
+                  decades(np.nan_to_num(grads, nan=_GRAD_LIM[1]), _GRAD_LIM, 3))
         if limits != self._limits:
             self._limits = limits
             self.ax_heat.set_ylim(0.5, limits[0] + 0.5)
@@ -121,7 +121,7 @@ def normalization_explorer(**initial_values) -> NormalizationExplorer:
     Interactive problem size: one forward and backward pass of at most 20 layers of 64 units on at
     most 256 of the digits (plus 2 calibration passes in test mode), float32, the network drawn
     afresh from a fixed seed, which keeps one change within the 50 ms budget on 2 cores. The axes
-    follow the depth (to the next multiple of 5) and the decades of the values (values beyond the
+    follow the depth (to the next multiple of 5) and the decades of the values (in steps of 3; values beyond the
     plotting bounds, or NaN from a diverged pass, are drawn at the bounds). The
     notebook's experiments train these networks; here they stay at initialization."""
     return NormalizationExplorer(**initial_values)

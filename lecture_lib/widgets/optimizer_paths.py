@@ -145,11 +145,11 @@ class OptimizerPaths(Explorer):
                                               framealpha=0.9)
             self._legend_key = racing
             self._limits = None
-        # The loss axes follow the race: the steps asked for (to the next multiple of 50) and the
+        # The loss axes follow the race: the steps asked for (to the next multiple of 100) and the
         # decades the curves span (rounded out to multiples of 2). The static part (window, legend,
         # limits) is rendered again only when one of them changes, and kept per state.
         lo, hi = decades(np.concatenate(losses) if losses else [1.0], (FLOOR, CEIL), 2)
-        limits = (snap_up(steps, 50), lo, hi)
+        limits = (snap_up(steps, 100), lo, hi)
         if limits != self._limits:
             self._limits = limits
             self.ax_loss.set_xlim(0, limits[0])
@@ -167,6 +167,6 @@ def optimizer_paths_explorer(**initial_values) -> OptimizerPaths:
     ``race_rmsprop``, ``race_adam``).
     Interactive size: a 121 x 121 loss image (recomputed only when the landscape changes) and at
     most 6 paths of 300 steps; 3 paths of 100 steps by default. The loss panel's axes follow the
-    steps (to the next multiple of 50) and the decades of the curves (multiples of 2; losses beyond
+    steps (to the next multiple of 100) and the decades of the curves (multiples of 2; losses beyond
     1e-10 and 1e4 are drawn at those bounds)."""
     return OptimizerPaths(**initial_values)
