@@ -4,6 +4,7 @@ depth, and the race to a target accuracy."""
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.ticker import FixedLocator, NullFormatter, ScalarFormatter
 
 from .. import activations as A
 from .. import init as I
@@ -65,27 +66,41 @@ def plot_convergence_race(race, jitter_seed: int = 8):
     never = race.max_steps * 1.06
     n_seeds = max(len(r.steps_to) for r in race.runs.values())
     jitter = np.random.default_rng(jitter_seed).uniform(-0.15, 0.15, size=n_seeds)
-    fig = new_figure(12, 4.2)
+    fig = new_figure(12, 4.6)
     ax_c, ax_s = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.2, 1]})
     longest = max(len(c) for r in race.runs.values() for c in r.curves)
     lowest = min(min(c) for r in race.runs.values() for c in r.curves if c)
     for i, (a, r) in enumerate(race.runs.items()):
         style = {"color": COLORS[i], "linestyle": LINESTYLES[i]}
         for k, curve in enumerate(r.curves):
-            ax_c.plot(np.arange(1, len(curve) + 1), curve, linewidth=1.2, alpha=0.8,
+            ax_c.plot(np.arange(1, len(curve) + 1), curve, linewidth=1.0, alpha=0.7,
                       label=f"{A.LABELS[a]} (lr {r.lr:g})" if k == 0 else None, **style)
         steps = np.array([never if s is None else s for s in r.steps_to], dtype=float)
         ax_s.scatter(steps, i + jitter[:len(steps)], color=COLORS[i], marker=MARKERS[i], zorder=3)
         ax_s.plot([min(race.median_steps(a), never)] * 2, [i - 0.3, i + 0.3], color="black", linestyle="-")
+    reached = [s for r in race.runs.values() for s in r.steps_to if s is not None]
+    spread = never / min(reached) if reached else 1.0
     ax_c.axhline(race.target, color="0.3", linestyle=":", linewidth=1)
-    ax_c.set(xlim=(0, longest * 1.02), ylim=(max(0.0, lowest - 0.02), 1.0),
-             xlabel=f"SGD step (mini-batches of {race.batch_size})", ylabel="validation accuracy",
+    if spread > 8:           # the winners would crowd the left edge of a linear axis
+        ax_c.set_xscale("log")
+        ax_s.set_xscale("log")
+    ax_c.set(xlim=(1 if spread > 8 else 0, longest * 1.05), ylim=(max(0.0, lowest - 0.02), 1.0),
+             xlabel=f"SGD step (mini-batches of {race.batch_size})" + (", log scale" if spread > 8 else ""),
+             ylabel="validation accuracy",
              title=f"every run until it reaches {race.target:.0%} (dotted)")
-    ax_c.legend(fontsize=10, loc="center right")
+    fig.legend(*ax_c.get_legend_handles_labels(), loc="outside lower center", ncols=len(race.runs), fontsize=10)
     ax_s.axvline(race.max_steps, color="0.5", linestyle=":")
-    ax_s.set(xlim=(0, never * 1.04), ylim=(-0.6, len(race.runs) - 0.4), yticks=range(len(race.runs)),
+    ax_s.set(xlim=(min(reached) / 1.3 if spread > 8 else 0, never * 1.08), ylim=(-0.6, len(race.runs) - 0.4),
+             yticks=range(len(race.runs)),
              yticklabels=[A.LABELS[a] for a in race.runs],
-             xlabel=f"steps to {race.target:.0%} (one point per seed; bar: median)",
+             xlabel=f"steps to {race.target:.0%} (one point per seed; bar: median)"
+                    + (" (log scale)" if spread > 8 else ""),
              title=f"right of the dotted line: not within {race.max_steps} steps")
+    if spread > 8:           # plain numbers at round values, no 2x10^1-style minor labels
+        lo, hi = ax_s.get_xlim()
+        ticks = [t for t in (10, 20, 50, 100, 200, 500, 1000, 2000, 5000) if lo <= t <= hi]
+        ax_s.xaxis.set_major_locator(FixedLocator(ticks))
+        ax_s.xaxis.set_major_formatter(ScalarFormatter())
+        ax_s.xaxis.set_minor_formatter(NullFormatter())
     fig.suptitle("The race to a target accuracy, at each activation's best learning rate")
     return fig
