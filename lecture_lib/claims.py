@@ -217,6 +217,24 @@ def decide(claim_id: str, verdict: str, *, evidence: str, checks: Mapping[str, o
     return result
 
 
+def expect(condition, what: str) -> bool:
+    """A check of a notebook cell that is not a claim of the notes (the code shown equals the
+    library's, a measurement is what the prose next to it says). Strict (tests, ``make site``): an
+    ``AssertionError`` naming ``what`` when ``condition`` is false. Exploring (a student's kernel):
+    the failure is shown and the notebook goes on, like :func:`decide`. Returns the condition."""
+    if not isinstance(condition, (bool, np.bool_)):
+        raise TypeError(f"condition is {type(condition).__name__}, expected a bool (what: {what!r})")
+    if not isinstance(what, str) or not what.strip():
+        raise ValueError("what must say in words what is checked")
+    if bool(condition):
+        return True
+    if is_strict():
+        raise AssertionError(f"{UNSUPPORTED_MARK} no longer holds: {what}")
+    print(f"{UNSUPPORTED_MARK} no longer holds: {what} (the notebook goes on; the course's own numbers "
+          "make it hold)")
+    return False
+
+
 def summary(notebook: str | None = None) -> list[dict]:
     """Rows of the ledger (optionally of one notebook), for a table in a notebook."""
     return [{"id": c.id, "notebook": c.notebook, "verdict": c.verdict or "open", "claim": c.claim,

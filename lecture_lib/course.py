@@ -29,27 +29,44 @@ NOTEBOOKS = (
      "hyperparameter search, cross-validation, ensembles, snapshot and Polyak averaging, reading loss curves"),
 )
 
-# symbol, meaning, where it first appears
+# symbol, meaning, where it first appears. One symbol, one meaning, in every notebook; where code
+# follows torch's or CS231n's argument names (h=, alpha=, reg=), the table says so.
 NOTATION = (
     ("x, X", "one input vector; a batch of inputs, shape (N, D)", "everywhere"),
     ("y", "integer class labels, shape (N,)", "everywhere"),
     ("N, D, H, C", "batch size, input dimension, hidden width, number of classes", "everywhere"),
+    ("(N, C, H, W)", "a batch of images: examples, channels, height, width (only inside this shape do C and H "
+                     "mean channels and height)", "05, 06"),
     ("W, b", "weights (D, H) and biases (H,) of an affine layer: out = X W + b", "02, 03"),
-    ("σ(z)", "the logistic sigmoid 1 / (1 + e^-z)", "01"),
-    ("z", "a pre-activation (the input of an activation function)", "01, 02"),
+    ("z", "a pre-activation, the input of an activation function: z = h W + b", "01, 02, 03"),
+    ("h", "a layer's activations, its output and the next layer's input (h_t: an RNN's hidden state at step t)",
+     "01, 02, 03"),
+    ("σ(z)", "the logistic sigmoid 1 / (1 + e^-z), always written with its argument (a standard deviation is "
+             "written std)", "01"),
+    ("α", "the slope or scale of an activation's negative side: Leaky ReLU's 0.01, PReLU's learned slope, ELU's "
+          "scale", "01"),
     ("L", "the loss, averaged over the batch", "03, 04"),
     ("dW, ∂L/∂W", "the gradient of the loss with respect to W (same shape as W)", "03"),
-    ("h", "the step of a finite difference (gradient checking)", "03"),
-    ("lr (α)", "the learning rate", "04"),
-    ("ρ (rho)", "momentum's friction: the notes' v ← ρ v − lr g", "04"),
-    ("μ (mu)", "torch's momentum coefficient: v ← μ v + g, x ← x − lr v", "04"),
-    ("β1, β2", "Adam's decay rates of the first and second moment estimates", "04"),
+    ("g", "a gradient: of the loss with respect to the parameters (optimizers) or to a layer's output "
+          "(backward passes)", "02, 04, 05"),
+    ("δ", "the step of a finite difference, (f(x + δ) − f(x − δ)) / 2δ (the argument h of numerical_gradient)",
+     "01, 03"),
+    ("Δ", "the change of a quantity in one step (ΔW: the update of W)", "09"),
+    ("lr", "the learning rate; lr₀ its first value under a schedule", "04"),
+    ("ρ (rho)", "momentum's friction: the notes' v ← ρ v − lr g (Polyak's heavy ball)", "04"),
+    ("μ (mu)", "torch's momentum coefficient: b ← μ b + g, x ← x − lr b (the same number as ρ)", "04"),
+    ("β1, β2", "decay rates of the running averages of the gradients and of their squares (Adam; β2 is also "
+               "RMSProp's decay rate: the notes' decay_rate, torch's alpha)", "04"),
     ("ε (eps)", "the small constant that keeps a division finite", "04, 05"),
     ("t", "the step (iteration) counter, starting at 1", "04"),
     ("κ (kappa)", "the condition number: largest / smallest singular value of the Hessian", "04"),
+    ("μ_B, σ_B", "a batch's per-feature mean and standard deviation (batch norm); x̂ the normalized input", "05"),
     ("γ, β", "batch norm's learned scale and shift", "05"),
-    ("p", "dropout's keep probability", "06"),
-    ("h_t", "an RNN's hidden state at step t", "08"),
+    ("p", "a keep probability: dropout's (CS231n's convention; torch's p drops), a residual block's survival "
+          "in stochastic depth (p_l)", "06"),
+    ("λ", "the strength of L2 regularization or weight decay (reg, weight_decay in code)", "06, 09"),
+    ("k", "the number of folds of k-fold cross-validation", "09"),
+    ("m", "the number of members averaged in an ensemble (masks, models, snapshots)", "06, 09"),
 )
 
 

@@ -31,6 +31,7 @@ from . import layers
 from ._checks import (
     as_rng,
     check_array,
+    check_bool,
     check_choice,
     check_int,
     check_positive,
@@ -313,10 +314,14 @@ class TrainResult:
 
 
 def train(net: MLP, X, y, *, optimizer, epochs: int, batch_size: int, rng, X_val=None, y_val=None,
-          reg: float = 0.0, max_loss: float = 1e6, on_step: Callable[[int], None] | None = None) -> TrainResult:
+          reg: float = 0.0, max_loss: float = 1e6, on_step: Callable[[int], None] | None = None,
+          train_accuracy: bool = True) -> TrainResult:
     """Mini-batch training of ``net`` with a :mod:`lecture_lib.optim` optimizer (its ``step`` updates
     the parameters in place). Each epoch visits the examples in an order drawn from ``rng``. A step
     whose loss is NaN, infinite or above ``max_loss`` stops the run (``diverged_at``).
+
+    ``train_accuracy=False`` skips the pass over the whole training set that measures the training
+    accuracy after each epoch (``train_acc`` stays empty), for a caller that does not read it.
 
     ``on_step(t)``, when given, is called after the t-th optimizer step (t = 1, 2, ...): it may read
     ``net.params`` (to average the weights) or set ``optimizer.lr`` (a per-step schedule)."""
@@ -332,6 +337,7 @@ def train(net: MLP, X, y, *, optimizer, epochs: int, batch_size: int, rng, X_val
         raise TypeError(f"optimizer={optimizer!r} is not valid; expected a lecture_lib.optim optimizer")
     if on_step is not None and not callable(on_step):
         raise TypeError(f"on_step={on_step!r} is not valid; expected a function of the step number")
+    train_accuracy = check_bool(train_accuracy, "train_accuracy")
     names = list(net.params)
     result = TrainResult()
     with np.errstate(over="ignore", invalid="ignore"):
@@ -350,7 +356,8 @@ def train(net: MLP, X, y, *, optimizer, epochs: int, batch_size: int, rng, X_val
                     on_step(len(result.step_loss))
                 total += loss * len(idx)
             result.train_loss.append(total / len(X))
-            result.train_acc.append(net.accuracy(X, y))
+            if train_accuracy:
+                result.train_acc.append(net.accuracy(X, y))
             if X_val is not None:
                 result.val_acc.append(net.accuracy(X_val, y_val))
     return result

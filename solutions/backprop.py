@@ -44,6 +44,24 @@ def _softmax_unstable(scores, y):
     return losses.mean(), (probs - onehot) / len(y)
 
 
+def _softmax_probabilities_then_log(scores, y):
+    """The textbook answer with the max shift, but the log taken of an underflowed probability."""
+    n = scores.shape[0]
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    probs = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
+    with np.errstate(divide="ignore"):
+        loss = -np.log(probs[np.arange(n), y]).mean()
+    dscores = probs.copy()
+    dscores[np.arange(n), y] -= 1
+    return loss, dscores / n
+
+
+def _softmax_every_label(scores, y):
+    """p[:, y] instead of p[np.arange(N), y] in the loss (the gradient is right)."""
+    probs, onehot, _ = _softmax_parts(scores, y)
+    return -np.log(probs[:, y]).mean(), (probs - onehot) / len(y)
+
+
 # Each canned wrong answer and the diagnosis the checker must give it.
 MISTAKES = {
     "sigmoid_backward": {
@@ -70,5 +88,7 @@ MISTAKES = {
         "sign": lambda s, y: (_softmax_parts(s, y)[2].mean(),
                               (_softmax_parts(s, y)[1] - _softmax_parts(s, y)[0]) / len(y)),
         "nan": _softmax_unstable,
+        "underflow": _softmax_probabilities_then_log,
+        "indexing": _softmax_every_label,
     },
 }

@@ -32,6 +32,7 @@ MISTAKES = {
         "notes' xavier": lambda fi, fo: np.array([np.sqrt(1 / fi), np.sqrt(1 / fi), np.sqrt(2 / fi)]),
         "fan_out": lambda fi, fo: np.array([np.sqrt(1 / fo), np.sqrt(2 / (fi + fo)), np.sqrt(2 / fo)]),
         "missing 2": lambda fi, fo: np.array([np.sqrt(1 / fi), np.sqrt(2 / (fi + fo)), np.sqrt(1 / fi)]),
+        "xavier missing 2": lambda fi, fo: (np.sqrt(1 / fi), np.sqrt(1 / (fi + fo)), np.sqrt(2 / fi)),
         "factor": lambda fi, fo: 2 * init_scales(fi, fo),
         "shape": lambda fi, fo: init_scales(fi, fo)[:2],
         "none": lambda fi, fo: None,

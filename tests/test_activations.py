@@ -241,10 +241,12 @@ def test_timing_helpers_both_ways():
 def test_convergence_predicate_and_a_tiny_race(digits):
     race = E.measure_convergence_race(digits, ["relu", "tanh"], lrs=[0.3], n_seeds=1, epochs=1, target=0.99,
                                       widths=(8,), rng=np.random.default_rng(0))
-    assert race.runs["relu"].epochs_to == (None,)  # never reached: "not reached" is None
-    assert race.median_epochs("relu") == np.inf
+    assert race.runs["relu"].steps_to == (None,)  # never reached: "not reached" is None
+    assert race.median_steps("relu") == np.inf
+    assert race.max_steps == -(-len(digits.X_train) // race.batch_size)   # one epoch of mini-batches
+    assert len(race.runs["relu"].curves[0]) == race.max_steps              # one accuracy per step
     assert not E.converges_faster(race, "relu", "tanh")
-    fast = dataclasses.replace(race, runs={**race.runs, "relu": dataclasses.replace(race.runs["relu"], epochs_to=(1,))})
+    fast = dataclasses.replace(race, runs={**race.runs, "relu": dataclasses.replace(race.runs["relu"], steps_to=(1,))})
     assert E.converges_faster(fast, "relu", "tanh") and not E.converges_faster(fast, "tanh", "relu")
 
 

@@ -261,7 +261,7 @@ CASES = [
     ("newton kappa below 1", lambda: EO.measure_newton(kappa=0.5, rng=RNG), ValueError, "kappa=0.5"),
     ("hessian size 0", lambda: EO.measure_hessian_cost(sizes=(0, 10), rng=RNG), ValueError, "sizes item=0"),
     ("copies of nothing", lambda: EO.copies(RNG, 0), ValueError, "n=0"),
-    ("rescaling alpha 0", lambda: EO.measure_rescaling_sharpness(alpha=0, rng=RNG), ValueError, "alpha=0"),
+    ("rescaling factor 0", lambda: EO.measure_rescaling_sharpness(factor=0, rng=RNG), ValueError, "factor=0"),
     ("tuned rate kappa", lambda: EO.tuned_gd(0.5), ValueError, "kappa=0.5"),
     ("steps to a tolerance", lambda: EO.steps_to(np.ones((3, 2)), (0, 0), -1.0), ValueError, "tol=-1.0"),
     # ------------------------------------------------------------ experiment of 00

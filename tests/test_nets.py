@@ -91,6 +91,22 @@ def test_training_learns_the_digits_and_stops_on_divergence():
     assert bad.diverged_at == 1
 
 
+def test_training_without_the_training_accuracy_takes_the_same_steps():
+    d = digits(seed=0).standardized()
+    X, y, Xv, yv = d.X_train[:256].astype(np.float64), d.y_train[:256], d.X_val.astype(np.float64), d.y_val
+    runs = []
+    for measure in (True, False):
+        net = nets.MLP([X.shape[1], 32, 10], rng=np.random.default_rng(1))
+        runs.append((net, nets.train(net, X, y, optimizer=optim.SGD(lr=0.1), epochs=2, batch_size=64,
+                                     rng=np.random.default_rng(2), X_val=Xv, y_val=yv, train_accuracy=measure)))
+    (net_a, with_acc), (net_b, without) = runs
+    assert len(with_acc.train_acc) == 2 and without.train_acc == []
+    assert without.train_loss == with_acc.train_loss and without.val_acc == with_acc.val_acc
+    assert all(np.array_equal(net_a.params[k], net_b.params[k]) for k in net_a.params)
+    with pytest.raises(TypeError, match="train_accuracy"):
+        nets.train(net_a, X, y, optimizer=optim.SGD(lr=0.1), epochs=1, batch_size=64, rng=0, train_accuracy="no")
+
+
 def test_softmax_regression_gradient_and_no_bias():
     rng = np.random.default_rng(4)
     X, y = _problem(rng, n=7, d=4, c=3)

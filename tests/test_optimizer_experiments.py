@@ -124,6 +124,14 @@ def test_damping_fails_without_momentum():
     assert not E.damping_holds(E.measure_damping(momentum=1e-6, steps=300), "nesterov")
 
 
+def test_heavy_ball_swings_longer_and_plain_gd_does_not():
+    damp = E.measure_damping(steps=300)
+    assert E.swings_longer(damp, "momentum") and not E.swings_longer(damp, "nesterov")
+    assert abs(damp.swing["sgd"] - 0.9) < 1e-6                       # |1 - lr| on curvature 1
+    assert abs(damp.swing["momentum"] - np.sqrt(0.9)) < 0.02         # heavy ball: about sqrt(rho)
+    assert not E.swings_longer(E.measure_damping(momentum=1e-6, steps=300), "momentum")   # it is GD then
+
+
 def test_nesterov_forms_agree_and_the_check_catches_a_plain_momentum_form():
     assert E.forms_equal(E.measure_nesterov_forms(nesterov_lookahead, nesterov))
     assert not E.forms_equal(E.measure_nesterov_forms(momentum, nesterov))     # heavy ball is not Nesterov
@@ -137,9 +145,9 @@ def test_sharp_minimum_skipping_depends_on_lr():
 
 
 def test_rescaling_keeps_the_function_and_changes_sharpness():
-    m = E.measure_rescaling_sharpness(alpha=10.0, rng=rng())
+    m = E.measure_rescaling_sharpness(factor=10.0, rng=rng())
     assert E.function_unchanged(m) and E.sharpness_changes(m)
-    same = E.measure_rescaling_sharpness(alpha=1.0, rng=rng())     # the opposite: no rescaling, no change
+    same = E.measure_rescaling_sharpness(factor=1.0, rng=rng())     # the opposite: no rescaling, no change
     assert not E.sharpness_changes(same)
     assert not E.function_unchanged(dataclasses.replace(m, max_output_change=1e-3))
 
@@ -186,6 +194,10 @@ def test_rotation_penalty_fails_for_momentum_alone():
     m = E.measure_rotation(angles=(0, 45), lrs=(0.03, 0.1, 0.3), steps=800)
     assert E.rotation_hurts_adam(m)
     assert not E.rotation_hurts_adam(dataclasses.replace(m, adam=m.momentum))
+    without_45 = [i for i, a in enumerate(m.angles) if a != 45]            # a run that left 45° out decides nothing
+    assert not E.rotation_hurts_adam(dataclasses.replace(m, angles=[m.angles[i] for i in without_45],
+                                                         adam=[m.adam[i] for i in without_45],
+                                                         momentum=[m.momentum[i] for i in without_45]))
 
 
 # --------------------------------------------------------------------------- 8-9 · decay, second order

@@ -27,9 +27,9 @@ def _sigmoid_cases():
         out = _sigmoid(rng.normal(0, 2, shape))
         dout = rng.standard_normal(shape)
         mistakes = {
-            "missing term": ("the local gradient is σ(1 − σ); the (1 − σ) factor is missing",
+            "missing term": ("the local gradient is σ(x)(1 − σ(x)) = out * (1 - out); the (1 - out) factor is missing",
                              dout * out),
-            "upstream": ("the local gradient σ(1 − σ) is right, but it is not multiplied by the "
+            "upstream": ("the local gradient out * (1 - out) is right, but it is not multiplied by the "
                          "upstream gradient dout (the chain rule)", out * (1 - out)),
             "input": ("σ was applied again: `out` already is σ(x), so the local gradient is "
                       "out * (1 - out), not σ(out)(1 − σ(out))",
@@ -73,12 +73,14 @@ register(Exercise(
 def _softmax_cases():
     rng = np.random.default_rng(5)
     cases = []
-    for n, c, scale, label in ((6, 4, 1.0, "small scores"), (5, 3, 800.0, "large scores (overflow?)")):
+    for n, c, scale, label in ((6, 4, 1.0, "small scores"), (5, 3, 800.0, "scores in the hundreds")):
         scores = rng.standard_normal((n, c)) * scale
         y = rng.integers(0, c, n)
         loss, dscores = layers.softmax_loss(scores, y)
         probs = dscores.copy() * n
         probs[np.arange(n), y] += 1
+        with np.errstate(divide="ignore"):
+            every_label = -np.log(probs[:, y]).mean()   # an (N, N) block: each row at every label
         mistakes = {
             "missing term": ("dscores is softmax / N: the −1 at each example's correct class is "
                              "missing", {"dscores": probs / n}),
@@ -87,14 +89,40 @@ def _softmax_cases():
             "loss sum": (f"the loss is summed over the batch; the contract is the mean over the "
                          f"N={n} examples", {"loss": np.float64(loss * n)}),
         }
+        if np.isfinite(every_label):
+            mistakes["indexing"] = (f"it averages −log p over an N×N = {n}×{n} block: p[:, y] takes, "
+                                    "for every example, the columns of all the batch's labels; take each "
+                                    "row's own label, p[np.arange(N), y]", {"loss": np.float64(every_label)})
         cases.append(Case((scores, y), (loss, dscores), mistakes, label))
     return cases
+
+
+_compare_softmax_parts = compare_parts(("loss", "dscores"))
+
+
+def _compare_softmax(got, case):
+    """Part by part; an infinite loss next to a finite gradient is named for what it is: the log
+    of a probability that underflowed to 0 (exp of unshifted scores overflows instead, and its NaN
+    gradient gets the generic NaN diagnosis)."""
+    if isinstance(got, (tuple, list)) and len(got) == 2:
+        loss = np.asarray(got[0]) if isinstance(got[0], (float, int, np.generic, np.ndarray)) else None
+        try:
+            dscores_finite = bool(np.all(np.isfinite(np.asarray(got[1], dtype=np.float64))))
+        except (TypeError, ValueError):
+            dscores_finite = False
+        if loss is not None and loss.dtype.kind == "f" and loss.size == 1 and np.isposinf(loss) and dscores_finite:
+            return "underflow", ("loss is +inf: subtracting the row's maximum keeps exp from overflowing, "
+                                 "but a class far below the maximum still has exp(shifted) = 0, and "
+                                 "log(0) = −inf. Take the log before the exp can underflow: log_probs = "
+                                 "shifted − log(Σ exp(shifted)) (log-softmax), loss = −mean of "
+                                 "log_probs[np.arange(N), y]")
+    return _compare_softmax_parts(got, case)
 
 
 register(Exercise(
     name="softmax_loss",
     task="Given scores (N, C) and labels y (N,), return (loss, dscores): the mean cross-entropy "
-         "of softmax(scores) and its gradient.",
+         "of softmax(scores) and its gradient; scores may be in the hundreds (work with log-probabilities).",
     make_cases=_softmax_cases,
-    compare=compare_parts(("loss", "dscores")),
+    compare=_compare_softmax,
 ))

@@ -197,7 +197,7 @@ def measure_init_training(data, *, hidden, init="he", activation: str = "relu", 
     start = {k: v.copy() for k, v in net.params.items()}
     with single_thread():
         history = nets.train(net, X, data.y_train, optimizer=SGD(lr=lr), epochs=epochs, batch_size=batch_size,
-                             rng=rng, X_val=Xv, y_val=data.y_val)
+                             rng=rng, X_val=Xv, y_val=data.y_val, train_accuracy=False)
     return InitRun(history, net, start)
 
 

@@ -4,6 +4,7 @@ depth, and the race to a target accuracy."""
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.ticker import FixedLocator, NullFormatter, ScalarFormatter
 
 from .. import activations as A
 from .. import init as I
@@ -33,35 +34,73 @@ def plot_functions(lo: float = -4.0, hi: float = 4.0):
 
 
 def plot_gradient_norms(runs):
-    """‖∂L/∂W‖ per hidden layer for each run (:class:`~lecture_lib.experiments.activations.GradientNorms`),
-    labelled with its measured per-layer factor."""
-    fig = new_figure(8, 4)
-    ax = fig.subplots()
+    """Per hidden layer, for each run (a :class:`~lecture_lib.experiments.activations.GradientNorms`):
+    left, the gradient that flows back, ‖∂L/∂z‖ (the quantity whose per-layer factor decides the
+    vanishing claim); right, the weight gradient ‖∂L/∂W‖ = ‖hᵀ ∂L/∂z‖ that the update uses. Each
+    legend gives the per-layer factor of the curve it labels, measured from the input side up."""
+    fig = new_figure(12, 4.2)
+    ax_z, ax_w = fig.subplots(1, 2, sharey=True)
     for i, r in enumerate(runs):
-        label = f"{A.LABELS[r.activation]}, {I.LABELS[r.init]} init: ×{r.factor:.2f} per layer"
-        ax.semilogy(np.arange(1, len(r.dW_norm) + 1), r.dW_norm, color=COLORS[i], linestyle=LINESTYLES[i],
-                    marker=MARKERS[i], label=label)
-    ax.set(xlabel="hidden layer (1 = next to the input)", ylabel="‖∂L/∂W‖ (log scale)",
-           title="gradient norm against depth: sigmoid's vanishes towards the input")
-    ax.legend()
+        layers = np.arange(1, len(r.dz_norm) + 1)
+        style = {"color": COLORS[i], "linestyle": LINESTYLES[i], "marker": MARKERS[i]}
+        name = f"{A.LABELS[r.activation]}, {I.LABELS[r.init]}"
+        ax_z.semilogy(layers, r.dz_norm, label=f"{name}: ×{r.factor:.2f} a layer", **style)
+        w_factor = I.per_layer_factor(r.dW_norm[::-1])
+        ax_w.semilogy(layers, r.dW_norm[:len(layers)], label=f"{name}: ×{w_factor:.2f} a layer", **style)
+    ax_z.set(xlabel="hidden layer (1 = next to the input)", ylabel="gradient norm (log scale)",
+             title="what flows back, ‖∂L/∂z‖: the per-layer factor of the claim")
+    ax_w.set(xlabel="hidden layer (1 = next to the input)",
+             title="what the weights get, ‖∂L/∂W‖ = ‖hᵀ·∂L/∂z‖")
+    for ax in (ax_z, ax_w):
+        ax.legend(fontsize=10, title="factor going back, layer 10 → 1", title_fontsize=10)
+    fig.suptitle("Gradient norm against depth: through sigmoid it vanishes towards the input")
     return fig
 
 
 def plot_convergence_race(race, jitter_seed: int = 8):
-    """Epochs to the target per seed (a point each, jittered sideways so that equal counts stay
-    visible) and the median (bar), per activation; runs that never got there sit right of the
-    dotted line (a :class:`~lecture_lib.experiments.activations.ConvergenceRace`)."""
-    never = race.epochs + 1
-    n_seeds = max(len(r.epochs_to) for r in race.runs.values())
+    """The race to a target accuracy (a :class:`~lecture_lib.experiments.activations.ConvergenceRace`).
+    Left: validation accuracy after every SGD step, one thin line per seed (a run stops at the
+    target). Right: steps to the target per seed (a point each, jittered vertically so that equal
+    counts stay visible) and the median (bar); runs that never got there sit right of the dotted
+    line at the budget."""
+    never = race.max_steps * 1.06
+    n_seeds = max(len(r.steps_to) for r in race.runs.values())
     jitter = np.random.default_rng(jitter_seed).uniform(-0.15, 0.15, size=n_seeds)
-    fig = new_figure(8, 3.6)
-    ax = fig.subplots()
+    fig = new_figure(12, 4.6)
+    ax_c, ax_s = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.2, 1]})
+    longest = max(len(c) for r in race.runs.values() for c in r.curves)
+    lowest = min(min(c) for r in race.runs.values() for c in r.curves if c)
     for i, (a, r) in enumerate(race.runs.items()):
-        epochs = np.array([never if e is None else e for e in r.epochs_to], dtype=float)
-        ax.scatter(epochs + jitter[:len(epochs)], np.full(len(epochs), i), color=COLORS[i], marker=MARKERS[i])
-        ax.plot([min(race.median_epochs(a), never)] * 2, [i - 0.3, i + 0.3], color="black", linestyle="-")
-    ax.axvline(race.epochs + 0.5, color="0.5", linestyle=":")
-    ax.set(yticks=range(len(race.runs)), yticklabels=[f"{A.LABELS[a]}\n(lr {r.lr:g})" for a, r in race.runs.items()],
-           xlabel=f"epochs to {race.target:.0%} validation accuracy (one point per seed)",
-           title="race to a target (bar: median over seeds; right of the dotted line: never)")
+        style = {"color": COLORS[i], "linestyle": LINESTYLES[i]}
+        for k, curve in enumerate(r.curves):
+            ax_c.plot(np.arange(1, len(curve) + 1), curve, linewidth=1.0, alpha=0.7,
+                      label=f"{A.LABELS[a]} (lr {r.lr:g})" if k == 0 else None, **style)
+        steps = np.array([never if s is None else s for s in r.steps_to], dtype=float)
+        ax_s.scatter(steps, i + jitter[:len(steps)], color=COLORS[i], marker=MARKERS[i], zorder=3)
+        ax_s.plot([min(race.median_steps(a), never)] * 2, [i - 0.3, i + 0.3], color="black", linestyle="-")
+    reached = [s for r in race.runs.values() for s in r.steps_to if s is not None]
+    spread = never / min(reached) if reached else 1.0
+    ax_c.axhline(race.target, color="0.3", linestyle=":", linewidth=1)
+    if spread > 8:           # the winners would crowd the left edge of a linear axis
+        ax_c.set_xscale("log")
+        ax_s.set_xscale("log")
+    ax_c.set(xlim=(1 if spread > 8 else 0, longest * 1.05), ylim=(max(0.0, lowest - 0.02), 1.0),
+             xlabel=f"SGD step (mini-batches of {race.batch_size})" + (", log scale" if spread > 8 else ""),
+             ylabel="validation accuracy",
+             title=f"every run until it reaches {race.target:.0%} (dotted)")
+    fig.legend(*ax_c.get_legend_handles_labels(), loc="outside lower center", ncols=len(race.runs), fontsize=10)
+    ax_s.axvline(race.max_steps, color="0.5", linestyle=":")
+    ax_s.set(xlim=(min(reached) / 1.3 if spread > 8 else 0, never * 1.08), ylim=(-0.6, len(race.runs) - 0.4),
+             yticks=range(len(race.runs)),
+             yticklabels=[A.LABELS[a] for a in race.runs],
+             xlabel=f"steps to {race.target:.0%} (one point per seed; bar: median)"
+                    + (" (log scale)" if spread > 8 else ""),
+             title=f"right of the dotted line: not within {race.max_steps} steps")
+    if spread > 8:           # plain numbers at round values, no 2x10^1-style minor labels
+        lo, hi = ax_s.get_xlim()
+        ticks = [t for t in (10, 20, 50, 100, 200, 500, 1000, 2000, 5000) if lo <= t <= hi]
+        ax_s.xaxis.set_major_locator(FixedLocator(ticks))
+        ax_s.xaxis.set_major_formatter(ScalarFormatter())
+        ax_s.xaxis.set_minor_formatter(NullFormatter())
+    fig.suptitle("The race to a target accuracy, at each activation's best learning rate")
     return fig

@@ -201,7 +201,7 @@ def plot_spiral(result, X_held, y_held):
 
 
 def plot_step_sweep(sweep, agree: float):
-    """Relative error of the numerical gradient against h (a
+    """Relative error of the numerical gradient against the step δ (a
     :class:`~lecture_lib.experiments.backprop.StepSweep`), with the band where gradients agree."""
     fig = new_figure(8.5, 4.2)
     ax = fig.subplots()
@@ -211,8 +211,9 @@ def plot_step_sweep(sweep, agree: float):
     ax.axhspan(1e-16, agree, color=COLORS[2], alpha=0.08)
     ax.axhline(agree, color="0.4", linewidth=1)
     ax.text(sweep.hs[-1], agree * 1.5, f"agree: below {agree:.0e}", fontsize=10, color="0.3", ha="right")
-    ax.set(xlabel="step h (log scale)", ylabel="relative error vs analytic (log scale)",
-           title="Truncation error falls with h until rounding takes over")
+    ax.set(xlabel="step δ of the difference (log scale; numerical_gradient's argument h)",
+           ylabel="relative error vs analytic (log scale)",
+           title="Truncation error falls with δ until rounding takes over")
     ax.invert_xaxis()
     ax.legend(loc="lower left")
     return fig

@@ -51,24 +51,51 @@ def plot_covariances(covariances: dict):
     return fig
 
 
+# the range of each activation's output: its mean panel spans it, so that drift is read against
+# what the activation could do, not magnified from noise
+OUTPUT_RANGE = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0)}
+
+
+def hidden_under(curves: dict) -> dict:
+    """For each name whose curve a later one covers (equal to rounding): the first such name."""
+    names, under = list(curves), {}
+    for k, a in enumerate(names):
+        twin = next((b for b in names[k + 1:] if np.shape(curves[a]) == np.shape(curves[b])
+                     and np.allclose(curves[a], curves[b], rtol=1e-6)), None)
+        if twin is not None:
+            under[a] = twin
+    return under
+
+
 def plot_forward_statistics(grid):
     """Std (top) and mean (bottom) of the activations per layer, one column per activation, one
-    line per init (a :class:`~lecture_lib.experiments.initialization.StatisticsGrid`)."""
+    line per init (a :class:`~lecture_lib.experiments.initialization.StatisticsGrid`). The mean
+    panels of tanh and sigmoid span the activation's whole output range; ReLU's mean is on a log
+    scale (its outputs are positive). A curve drawn under another says so in the legend."""
     activations = list(grid.stats)
-    fig = new_figure(13, 6.5)
+    fig = new_figure(13, 7)
     axes = fig.subplots(2, len(activations), sharex=True, squeeze=False)
     for col, act in enumerate(activations):
-        for k, (init, s) in enumerate(grid.stats[act].items()):
+        runs = grid.stats[act]
+        under = hidden_under({init: s.stds for init, s in runs.items()})
+        for k, (init, s) in enumerate(runs.items()):
             layers = np.arange(1, s.depth + 1)
-            axes[0, col].semilogy(layers, np.maximum(s.stds, 1e-12), label=init, **style_marker(k))
-            axes[1, col].plot(layers, np.maximum(s.means, 1e-12) if act == "relu" else s.means, label=init,
+            label = init + (f" (under {under[init]})" if init in under else "")
+            axes[0, col].semilogy(layers, np.maximum(s.stds, 1e-12), label=label, **style_marker(k))
+            axes[1, col].plot(layers, np.maximum(s.means, 1e-12) if act == "relu" else s.means, label=label,
                               **style_marker(k))
         axes[0, col].set(title=f"{act}: std per layer", ylabel="std of h (log)")
         axes[1, col].set(title=f"{act}: mean per layer", xlabel="layer", ylabel="mean of h")
         if act == "relu":
             axes[1, col].set_yscale("log")
             axes[1, col].set_ylabel("mean of h (log; ReLU outputs are positive)")
-    axes[0, 0].legend(ncols=2)
+        elif act in OUTPUT_RANGE:
+            lo, hi = OUTPUT_RANGE[act]
+            axes[1, col].set_ylim(lo, hi)
+            axes[1, col].axhline((lo + hi) / 2, color=COLORS[7], linewidth=1, linestyle=":")
+            axes[1, col].set_title(f"{act}: mean (axis: its output range)")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=len(labels))
     fig.suptitle("Forward pass: with ReLU only He holds the std; 0.01 collapses it through tanh and ReLU; "
                  "1.0 saturates tanh")
     return fig
@@ -99,17 +126,26 @@ def plot_histograms(grid):
 
 
 def plot_backward_statistics(grid):
-    """The size of the gradient dL/dh per layer, one panel per activation, one line per init."""
+    """The size of the gradient dL/dh per layer, one panel per activation, one line per init; the
+    shared log axis spans every measured value (a gradient of exactly 0 would be drawn at 1e-30)."""
     activations = list(grid.stats)
-    fig = new_figure(13, 3.8)
-    for col, (ax, act) in enumerate(zip(np.atleast_1d(fig.subplots(1, len(activations), sharey=True)),
-                                        activations, strict=True)):
-        for k, (init, s) in enumerate(grid.stats[act].items()):
-            ax.semilogy(np.arange(1, s.depth + 1), np.clip(s.grad_rms, 1e-14, 1e8), label=init, **style_marker(k))
+    fig = new_figure(13, 4.3)
+    axes = np.atleast_1d(fig.subplots(1, len(activations), sharey=True))
+    values = np.concatenate([s.grad_rms for act in activations for s in grid.stats[act].values()])
+    positive = values[values > 0]
+    for col, (ax, act) in enumerate(zip(axes, activations, strict=True)):
+        runs = grid.stats[act]
+        under = hidden_under({init: s.grad_rms for init, s in runs.items()})
+        for k, (init, s) in enumerate(runs.items()):
+            label = init + (f" (under {under[init]})" if init in under else "")
+            ax.semilogy(np.arange(1, s.depth + 1), np.maximum(s.grad_rms, 1e-30), label=label, **style_marker(k))
         ax.set(title=f"{act}: gradient flowing back", xlabel=f"layer (the gradient enters at {s.depth})",
                ylabel="RMS of dL/dh (log)" if col == 0 else None)
-    fig.axes[0].legend(ncols=2, fontsize=10)
-    fig.suptitle("Backward pass: 0.01 shrinks the gradient as fast as the activations; large + ReLU explodes")
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=len(labels))
+    axes[0].set_ylim(positive.min() / 3, positive.max() * 3)
+    fig.suptitle("Backward pass: 0.01 shrinks the gradient as fast as the activations; 1.0 makes it explode, "
+                 "most with ReLU")
     return fig
 
 

@@ -54,28 +54,28 @@ def plot_overfitting(runs, seed: int = 0):
 
 # --------------------------------------------------------------------------- test-time scaling and the ensemble
 def plot_test_scaling(scaling, ensemble):
-    """Left: how far the mean over k masks is from the single test-time pass, before and after the
-    ReLU (Monte Carlo noise falls as 1/sqrt(k); what remains is the test pass's own error). Right:
-    held-out accuracy of the average of k random sub-networks against the scaled network."""
+    """Left: how far the mean over m masks is from the single test-time pass, before and after the
+    ReLU (Monte Carlo noise falls as 1/sqrt(m); what remains is the test pass's own error). Right:
+    held-out accuracy of the average of m random sub-networks against the scaled network."""
     fig = new_figure(13, 4.4)
     ax, ax_e = fig.subplots(1, 2)
-    k = scaling.n_masks
-    ax.loglog(k, scaling.gap_linear, label="before the ReLU (linear in the mask)", **style_marker(0))
-    ax.loglog(k, scaling.gap_relu, label="after the ReLU", **style_marker(1))
-    ax.loglog(k, scaling.gap_linear[0] / np.sqrt(k), color=COLORS[7], linestyle=":", lw=1.5,
-              label="Monte Carlo noise alone: ∝ 1/√k")
+    masks = scaling.n_masks
+    ax.loglog(masks, scaling.gap_linear, label="before the ReLU (linear in the mask)", **style_marker(0))
+    ax.loglog(masks, scaling.gap_relu, label="after the ReLU", **style_marker(1))
+    ax.loglog(masks, scaling.gap_linear[0] / np.sqrt(masks), color=COLORS[7], linestyle=":", lw=1.5,
+              label="Monte Carlo noise alone: ∝ 1/√m")
     ax.axhline(scaling.bias_relu, color=COLORS[1], lw=1, linestyle="--")
-    ax.text(k[0], scaling.bias_relu * 1.08, f"test pass's own error after the ReLU: {scaling.bias_relu:.0%}",
+    ax.text(masks[0], scaling.bias_relu * 1.08, f"test pass's own error after the ReLU: {scaling.bias_relu:.0%}",
             color=COLORS[1], fontsize=10)
-    ax.set(xlabel="masks averaged k (log)", ylabel="|mean over k masks − test pass| / |test pass| (log)",
+    ax.set(xlabel="masks averaged m (log)", ylabel="|mean over m masks − test pass| / |test pass| (log)",
            title="Scaling = averaging, exactly before a nonlinearity only")
     ax.legend(loc="lower left", fontsize=9)
     m = ensemble.n_masks
-    ax_e.errorbar(m, ensemble.acc_mean, yerr=ensemble.acc_std, capsize=3, label="average of k sub-networks",
+    ax_e.errorbar(m, ensemble.acc_mean, yerr=ensemble.acc_std, capsize=3, label="average of m sub-networks",
                   **style_marker(2))
     ax_e.axhline(ensemble.acc_scaled, color=COLORS[0], linestyle="--", label="the scaled network (one pass)")
     ax_e.set_xscale("log", base=2)
-    ax_e.set(xlabel="sub-networks averaged k (log)", ylabel="held-out accuracy",
+    ax_e.set(xlabel="sub-networks averaged m (log)", ylabel="held-out accuracy",
              ylim=_limits(np.r_[ensemble.acc_mean - ensemble.acc_std, ensemble.acc_mean + ensemble.acc_std,
                                 ensemble.acc_scaled]),
              title=f"Averaging sub-networks (2^{ensemble.n_droppable} possible) climbs to the scaled net")

@@ -10,6 +10,7 @@ from matplotlib.ticker import MaxNLocator
 
 from .. import init as I
 from ..style import COLORS
+from ._limits import decades, snap_up
 from .base import Explorer, dropdown, int_slider, log_slider
 
 N_SAMPLES = 64
@@ -48,8 +49,7 @@ class ActivationStatsExplorer(Explorer):
         (self.std_line,) = self.ax_std.semilogy([], [], color=COLORS[0], marker="o", markersize=4)
         (self.mean_line,) = self.ax_std.semilogy([], [], color=COLORS[1], linestyle="--", marker="s",
                                                  markersize=3)
-        self.ax_std.set(xlim=(0.5, MAX_DEPTH + 0.5), ylim=_STD_LIM, xlabel="layer",
-                        ylabel="size of h (log, clipped)",
+        self.ax_std.set(xlabel="layer", ylabel="size of h (log)",
                         title="forward: std (●) and |mean| (■)")
         # The heat-map's x-range depends on the activation; its tick labels are dynamic texts, so
         # that switching the activation does not force a full redraw of the figure.
@@ -66,11 +66,13 @@ class ActivationStatsExplorer(Explorer):
         cbar = self.figure.colorbar(self.heat, ax=self.ax_heat, pad=0.01)
         cbar.set_label("fraction in bin")
         (self.grad_line,) = self.ax_grad.semilogy([], [], color=COLORS[2], marker="^", markersize=4)
-        self.ax_grad.set(xlim=(0.5, MAX_DEPTH + 0.5), ylim=_GRAD_LIM, xlabel="layer",
-                         ylabel="RMS of dL/dh (log, clipped)",
+        self.ax_grad.set(xlabel="layer", ylabel="RMS of dL/dh (log)",
                          title="backward: gradient per layer")
         self.ax_grad.axhline(1.0, color=COLORS[7], linewidth=1, linestyle=":")
+        for ax in (self.ax_std, self.ax_grad):
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         self.dynamic(self.std_line, self.mean_line, self.heat, self.grad_line, *self.heat_ticks)
+        self._limits = None
 
     def draw(self, depth, width, init, scale, activation):
         X, weights = self._draws(width)
@@ -78,7 +80,7 @@ class ActivationStatsExplorer(Explorer):
             stats = I.activation_statistics(init, activation, X, weights[:depth], scale=scale, rng=0,
                                             hist_rows=N_SAMPLES)
         layers = np.arange(1, depth + 1)
-        self.std_line.set_data(layers, np.clip(stats.stds, *_STD_LIM))
+        self.std_line.set_data(layers, np.clip(stats.stds, *_STD_LIM))    # beyond the bounds: drawn at them
         self.mean_line.set_data(layers, np.clip(np.abs(stats.means), *_STD_LIM))
         self.grad_line.set_data(layers, np.clip(stats.grad_rms, *_GRAD_LIM))
         image = np.full((MAX_DEPTH, stats.hist.shape[1]), np.nan)
@@ -87,6 +89,18 @@ class ActivationStatsExplorer(Explorer):
         lo, hi = stats.bin_edges[0], stats.bin_edges[-1]
         for text, value in zip(self.heat_ticks, (lo, (lo + hi) / 2, hi), strict=True):
             text.set_text(f"{value:g}")
+        # The axes follow the net: its depth (to the next multiple of 5) and the decades its
+        # statistics span (rounded out to multiples of 3). A change of limits re-renders the static
+        # part (tick labels: about 100 ms), kept per limits, so a drag re-renders only now and then.
+        sizes = np.abs(np.concatenate([stats.stds, stats.means]))
+        limits = (snap_up(depth, 5), decades(sizes, _STD_LIM, 3), decades(stats.grad_rms, _GRAD_LIM, 3))
+        if limits != self._limits:
+            self._limits = limits
+            self.ax_heat.set_ylim(0.5, limits[0] + 0.5)
+            for ax, (lo, hi) in ((self.ax_std, limits[1]), (self.ax_grad, limits[2])):
+                ax.set_xlim(0.5, limits[0] + 0.5)
+                ax.set_ylim(10.0 ** lo / 2, 10.0 ** hi * 2)
+            self.invalidate(key=limits)
 
 
 def activation_stats_explorer(**initial_values) -> ActivationStatsExplorer:
@@ -96,6 +110,8 @@ def activation_stats_explorer(**initial_values) -> ActivationStatsExplorer:
 
     Interactive problem size: 64 unit-Gaussian inputs with as many features as units, forward
     and backward through at most 20 square layers of at most 256 units (float32, random draws
-    cached per width), which keeps one change within the 50 ms budget on 2 cores. The notebook's
+    cached per width), which keeps one change within the 50 ms budget on 2 cores. The axes follow
+    the depth (to the next multiple of 5) and the decades of the values (values
+    beyond 1e-12 and 1e6, or 1e8 for the gradient, are drawn at those bounds). The notebook's
     experiment (1000 inputs, 500 units) gives the same picture, more slowly."""
     return ActivationStatsExplorer(**initial_values)

@@ -39,11 +39,12 @@ class LossLandscape(Explorer):
                                       label="along the steepest direction")[0]
         self.shallow = self.ax_cut.plot([], [], color=COLORS[0], linestyle="--", lw=2.2,
                                         label="along the shallowest direction")[0]
-        self.ax_cut.set(xlim=(-1.5, 1.5), ylim=(0, 1.2), xlabel="distance from the minimum",
+        self.ax_cut.set(xlim=(-1.5, 1.5), xlabel="distance from the minimum",
                         ylabel="loss − minimum")
         self.ax_cut.legend(loc="upper center", fontsize=9)
         self.dynamic(self.image, self.steep, self.shallow, self.ax.title, self.ax_cut.title)
         self._extent = None
+        self._static = None
 
     def draw(self, landscape, kappa, angle, arrows, unit_arrows):
         params = {"kappa": kappa, "angle": angle} if landscape == "taco" else {}
@@ -55,7 +56,7 @@ class LossLandscape(Explorer):
             self.image.set_extent(land.extent)
             self.ax.set_xlim(land.extent[:2])
             self.ax.set_ylim(land.extent[2:])
-            self.invalidate(key=tuple(land.extent))
+            self._static = None
         x0, x1, y0, y1 = land.extent
         X, Y = np.meshgrid(np.linspace(x0, x1, arrows), np.linspace(y0, y1, arrows))
         G = -land.exact_grad(np.stack([X, Y], axis=-1))
@@ -78,9 +79,19 @@ class LossLandscape(Explorer):
         H = land.hessian(minimum)
         evals, evecs = np.linalg.eigh(H)
         r = np.linspace(-1.5, 1.5, 121)
+        cuts = {}
         for line, k in ((self.steep, -1), (self.shallow, 0)):
             pts = minimum + r[:, None] * evecs[:, k]
-            line.set_data(r, land.loss(pts) - land.loss(minimum))
+            cuts[k] = land.loss(pts) - land.loss(minimum)
+            line.set_data(r, cuts[k])
+        # The loss axis follows the cuts: the whole shallow curve, and the steep one up to the same
+        # height or to 1 (a steep curve is a narrow V that leaves the panel: that is the point).
+        top = float(f"{1.1 * max(cuts[0].max(), min(cuts[-1].max(), 1.0)):.2g}")
+        static = (tuple(land.extent), top)
+        if static != self._static:
+            self._static = static
+            self.ax_cut.set_ylim(0, top)
+            self.invalidate(key=static)
         kappa_here = land.condition_number(minimum)
         self.ax.set_title(f"{landscape}: shades log₁₀(loss − min), arrows −gradient", fontsize=11)
         self.ax_cut.set_title(f"curvatures {evals[-1]:.3g} and {evals[0]:.3g}: κ = {kappa_here:.3g}",
@@ -90,5 +101,6 @@ class LossLandscape(Explorer):
 def loss_landscape_explorer(**initial_values) -> LossLandscape:
     """Controls: ``landscape`` (taco, saddle, rosenbrock, sharp_wide), ``kappa`` (1..1000) and
     ``angle`` (0..90°) of the taco shell, ``arrows`` (5..30 per side), ``unit_arrows``.
-    Interactive size: a 121 x 121 loss image and at most 30 x 30 arrows per redraw."""
+    Interactive size: a 121 x 121 loss image and at most 30 x 30 arrows per redraw. The cut's loss
+    axis spans the shallow curve (and the steep one up to the same height, or to 1)."""
     return LossLandscape(**initial_values)

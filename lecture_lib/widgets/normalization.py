@@ -12,6 +12,7 @@ from .. import nets
 from ..config import single_thread
 from ..data import digits
 from ..style import COLORS
+from ._limits import decades, snap_up
 from .base import Explorer, dropdown, int_slider, log_slider
 
 WIDTH = 64
@@ -56,11 +57,12 @@ class NormalizationExplorer(Explorer):
         self.ax_heat.yaxis.set_major_locator(MaxNLocator(integer=True))
         self.figure.colorbar(self.heat, ax=self.ax_heat, pad=0.01).set_label("fraction in bin")
         (self.std_line,) = self.ax_std.semilogy([], [], color=COLORS[0], marker="o", markersize=4)
-        self.ax_std.set(xlim=(0.5, MAX_DEPTH + 0.5), ylim=_STD_LIM, xlabel="layer",
-                        ylabel="std of the activations (log, clipped)", title="forward: size per layer")
+        self.ax_std.set(xlabel="layer", ylabel="std of the activations (log)", title="forward: size per layer")
         (self.grad_line,) = self.ax_grad.semilogy([], [], color=COLORS[2], marker="^", markersize=4)
-        self.ax_grad.set(xlim=(0.5, MAX_DEPTH + 0.5), ylim=_GRAD_LIM, xlabel="layer",
-                         ylabel="‖dL/dW‖ (log, clipped)", title="backward: gradient per layer")
+        self.ax_grad.set(xlabel="layer", ylabel="‖dL/dW‖ (log)", title="backward: gradient per layer")
+        for ax in (self.ax_std, self.ax_grad):
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        self._limits = None
         self.ax_grad.axhline(1.0, color=COLORS[7], linewidth=1, linestyle=":")
         self.status = self.ax_grad.text(0.02, 0.02, "", transform=self.ax_grad.transAxes, fontsize=10)
         self.dynamic(self.heat, self.std_line, self.grad_line, self.status, *self.heat_ticks)
@@ -96,6 +98,18 @@ class NormalizationExplorer(Explorer):
         for text, value in zip(self.heat_ticks, (lo, (lo + hi) / 2, hi), strict=True):
             text.set_text(f"{value:g}")
         self.status.set_text(f"{norm}, {mode} mode, B = {batch_size}: loss {loss:.3g}")
+        # The axes follow the net: its depth (to the next multiple of 5) and the decades its
+        # statistics span (rounded out to multiples of 3). A change of limits re-renders the static
+        # part (tick labels: about 100 ms), kept per limits, so a drag re-renders only now and then.
+        limits = (snap_up(depth, 5), decades(np.nan_to_num(stds, nan=_STD_LIM[1]), _STD_LIM, 3),
+                  decades(np.nan_to_num(grads, nan=_GRAD_LIM[1]), _GRAD_LIM, 3))
+        if limits != self._limits:
+            self._limits = limits
+            self.ax_heat.set_ylim(0.5, limits[0] + 0.5)
+            for ax, (lo, hi) in ((self.ax_std, limits[1]), (self.ax_grad, limits[2])):
+                ax.set_xlim(0.5, limits[0] + 0.5)
+                ax.set_ylim(10.0 ** lo / 2, 10.0 ** hi * 2)
+            self.invalidate(key=limits)
 
 
 def normalization_explorer(**initial_values) -> NormalizationExplorer:
@@ -106,6 +120,8 @@ def normalization_explorer(**initial_values) -> NormalizationExplorer:
 
     Interactive problem size: one forward and backward pass of at most 20 layers of 64 units on at
     most 256 of the digits (plus 2 calibration passes in test mode), float32, the network drawn
-    afresh from a fixed seed, which keeps one change within the 50 ms budget on 2 cores. The
+    afresh from a fixed seed, which keeps one change within the 50 ms budget on 2 cores. The axes
+    follow the depth (to the next multiple of 5) and the decades of the values (in steps of 3; values beyond the
+    plotting bounds, or NaN from a diverged pass, are drawn at the bounds). The
     notebook's experiments train these networks; here they stay at initialization."""
     return NormalizationExplorer(**initial_values)

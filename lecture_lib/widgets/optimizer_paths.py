@@ -11,6 +11,7 @@ import numpy as np
 from .. import landscapes as L
 from .. import optim
 from ..style import COLORS, LINESTYLES, MARKERS
+from ._limits import decades, snap_up
 from .base import Explorer, checkbox, dropdown, float_slider, int_slider, log_slider
 
 GRID = 121
@@ -99,8 +100,8 @@ class OptimizerPaths(Explorer):
         self.start = self.ax.plot([], [], "o", color=COLORS[3], markersize=9, mfc="white",
                                   mew=2, label="start")[0]
         self.ax.set(xlabel="x (parameter 1)", ylabel="y (parameter 2)")
-        self.ax_loss.set(xlim=(0, MAX_STEPS), ylim=(FLOOR, CEIL), xlabel="step",
-                         ylabel="loss − minimum (log scale)", title="loss against step")
+        self.ax_loss.set(xlabel="step", ylabel="loss − minimum (log scale)", title="loss against step")
+        self._limits = None
         self.dynamic(self.image, self.minima, *self.lines.values(), self.start,
                      *self.curves.values(), self.ax.title)
         self.legend, self._legend_key = None, None
@@ -116,7 +117,7 @@ class OptimizerPaths(Explorer):
                 self.image.set_extent(land.extent)
                 self.ax.set_xlim(land.extent[:2])
                 self.ax.set_ylim(land.extent[2:])
-                self.invalidate(key=(landscape, self._legend_key))
+                self._limits = None  # a new window: render the static part again (below)
             self._key = key
             self.minima.set_data(land.minima[:, 0], land.minima[:, 1])
         x_lo, x_hi, y_lo, y_hi = land.extent
@@ -124,6 +125,7 @@ class OptimizerPaths(Explorer):
                           (y_lo + y_hi) / 2 + y0 * (y_hi - y_lo) / 2])
         self.start.set_data([start[0]], [start[1]])
         hyper = {"lr": lr, "momentum": momentum, "beta1": beta1, "beta2": beta2}
+        losses = []
         for name in RACERS:
             if not on["race_" + name]:
                 self.lines[name].set_data([], [])
@@ -133,6 +135,7 @@ class OptimizerPaths(Explorer):
             self.lines[name].set_data(path[:, 0], path[:, 1])
             loss = np.clip(land.loss(path) - self._fmin, FLOOR, CEIL)
             self.curves[name].set_data(np.arange(len(path)), loss)
+            losses.append(loss[np.isfinite(loss)])
         racing = tuple(name for name in RACERS if on["race_" + name])
         if racing != self._legend_key:  # the legend lists the racers only; static between changes
             if self.legend is not None:
@@ -141,7 +144,17 @@ class OptimizerPaths(Explorer):
             self.legend = self.ax_loss.legend(handles=handles, loc="upper right", fontsize=9,
                                               framealpha=0.9)
             self._legend_key = racing
-            self.invalidate(key=(landscape, racing))  # the static part: the window and the legend
+            self._limits = None
+        # The loss axes follow the race: the steps asked for (to the next multiple of 100) and the
+        # decades the curves span (rounded out to multiples of 2). The static part (window, legend,
+        # limits) is rendered again only when one of them changes, and kept per state.
+        lo, hi = decades(np.concatenate(losses) if losses else [1.0], (FLOOR, CEIL), 2)
+        limits = (snap_up(steps, 100), lo, hi)
+        if limits != self._limits:
+            self._limits = limits
+            self.ax_loss.set_xlim(0, limits[0])
+            self.ax_loss.set_ylim(10.0 ** lo / 2, 10.0 ** hi * 2)
+            self.invalidate(key=(landscape, racing, limits))
         kappa_txt = f", κ = {kappa:.0f}, {angle:.0f}°" if landscape == "taco" else ""
         self.ax.set_title(f"{landscape}{kappa_txt}; after {steps} steps", fontsize=11)
 
@@ -153,5 +166,7 @@ def optimizer_paths_explorer(**initial_values) -> OptimizerPaths:
     checkbox per optimizer (``race_sgd``, ``race_momentum``, ``race_nesterov``, ``race_adagrad``,
     ``race_rmsprop``, ``race_adam``).
     Interactive size: a 121 x 121 loss image (recomputed only when the landscape changes) and at
-    most 6 paths of 300 steps; 3 paths of 100 steps by default."""
+    most 6 paths of 300 steps; 3 paths of 100 steps by default. The loss panel's axes follow the
+    steps (to the next multiple of 100) and the decades of the curves (multiples of 2; losses beyond
+    1e-10 and 1e4 are drawn at those bounds)."""
     return OptimizerPaths(**initial_values)

@@ -8,6 +8,7 @@ import numpy as np
 from .. import activations as A
 from ..config import single_thread
 from ..style import COLORS
+from ._limits import snap_up
 from .base import Explorer, dropdown, float_slider, int_slider, log_slider
 
 N_EXAMPLES, WIDTH, MAX_DEPTH = 256, 64, 10
@@ -79,7 +80,7 @@ class Saturation(Explorer):
                  ylabel="f(z), f′(z) (unitless)")
         ax_z.legend(loc="upper left")
         self.ghist = ax_g.stairs(np.zeros(len(_GBINS) - 1), _GBINS, fill=True, color=COLORS[3], alpha=0.7)
-        ax_g.set(xlim=(0, 1.05), ylim=(0, 1.0), xlabel="local gradient f′(z)",
+        ax_g.set(xlim=(0, 1.05), xlabel="local gradient f′(z)",
                  ylabel="share of (example, unit) pairs")
         layers = np.arange(1, MAX_DEPTH + 1)
         (self.sat_line,) = ax_l.plot(layers, np.zeros(MAX_DEPTH), color=COLORS[3], marker="o",
@@ -88,13 +89,14 @@ class Saturation(Explorer):
                                       linestyle=":", marker="s", label="dead units (f′ = 0 always)")
         self.here = ax_l.axvline(1, color="0.5", linewidth=1)
         # headroom above 1 so the legend never hides points at a share of 100 %
-        ax_l.set(xlim=(0.5, MAX_DEPTH + 0.5), ylim=(-0.03, 1.45), xlabel="layer",
+        ax_l.set(ylim=(-0.03, 1.45), xlabel="layer",
                  ylabel="share of units or pairs", xticks=layers, yticks=np.linspace(0, 1, 6))
         ax_l.legend(loc="upper left", fontsize=10)
         ax_z.set_title("pre-activations of the chosen layer", fontsize=11)
         ax_g.set_title("how much gradient each unit passes", fontsize=11)
         self.dynamic(self.curve, self.slope, self.zhist, self.ghist, self.sat_line, self.dead_line,
                      self.here, ax_l.title)
+        self._limits = None
 
     def draw(self, activation, weight_scale, input_scale, bias, depth):
         f, fgrad = A.get(activation)
@@ -108,6 +110,15 @@ class Saturation(Explorer):
         self.sat_line.set_data(np.arange(1, depth + 1), sat)
         self.dead_line.set_data(np.arange(1, depth + 1), dead)
         self.here.set_xdata([depth, depth])
+        # The axes follow the data: layers up to the chosen one (to the next multiple of 5), and the
+        # histogram's height to the next of 1/4, 1/2 or 1; each static rendering is kept per limits.
+        top = next(t for t in (0.25, 0.5, 1.0) if t >= gcounts.max() / g.size)
+        limits = (snap_up(depth, 5), top)
+        if limits != self._limits:
+            self._limits = limits
+            self.ax_l.set_xlim(0.5, limits[0] + 0.5)
+            self.ax_g.set_ylim(0, top * 1.04)
+            self.invalidate(key=limits)
         self.ax_l.set_title(f"{_LABELS[activation]}, layer {depth}: z std {z.std():.2g}, "
                             f"mean f′ {np.mean(g):.2g}\n{sat[-1]:.0%} saturated, {dead[-1]:.0%} dead",
                             fontsize=11)
@@ -117,5 +128,6 @@ def saturation_explorer(**initial_values) -> Saturation:
     """Controls: ``activation`` (sigmoid, tanh, relu, leaky_relu, prelu, elu), ``weight_scale``
     (0.1..10, times LeCun's 1/sqrt(fan_in)), ``input_scale`` (0.1..10), ``bias`` (-3..3),
     ``depth`` (1..10). Interactive size: 256 examples through up to 10 layers of 64 units
-    (at most ten 256x64x64 products and two histograms per change)."""
+    (at most ten 256x64x64 products and two histograms per change). The axes follow the chosen
+    layer (to the next multiple of 5) and the histogram's height (1/4, 1/2 or 1)."""
     return Saturation(**initial_values)

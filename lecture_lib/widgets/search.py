@@ -19,6 +19,7 @@ from matplotlib.patches import Polygon
 
 from .. import search as S
 from ..style import COLORS, MARKERS
+from ._limits import decades
 from .base import Explorer, dropdown, int_slider
 
 MAX_TRIALS = 50
@@ -106,7 +107,8 @@ class SearchExplorer(Explorer):
         self.draw_line = self.ax_best.plot([], [], color=COLORS[3], linestyle="-.", linewidth=2.2,
                                            label="random: this draw")[0]
         self.now = self.ax_best.axvline(1, color="gray", linestyle=":", linewidth=1.5)
-        self.ax_best.set(xlim=(1, MAX_TRIALS), ylim=(FLOOR / 1.5, 1.5), yscale="log", xlabel="number of trials n",
+        self._limits = None
+        self.ax_best.set(xlim=(1, MAX_TRIALS), yscale="log", xlabel="number of trials n",
                          ylabel="regret: best possible − best found\n(score or accuracy, log scale)")
         self.ax_best.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize=9)
         self.dynamic(self.map, self.meaning, self.points, self.best_ring, self.map_legend, self.band,
@@ -131,6 +133,12 @@ class SearchExplorer(Explorer):
         self.now.set_xdata([trials, trials])
         d1, d2 = (S.distinct_values(points[:, i]) for i in range(2))
         self.ax_map.set_title(f"{method}: {d1} × {d2} distinct values", fontsize=10.5)
+        # The regret axis spans the decades of this objective's curves (kept per limits).
+        limits = decades(np.concatenate([p.grid_regret, np.ravel(p.random_q), p.regret(running)]), (FLOOR, 10.0))
+        if limits != self._limits:
+            self._limits = limits
+            self.ax_best.set_ylim(10.0 ** limits[0] / 1.5, 10.0 ** limits[1] * 1.5)
+            self.invalidate(key=limits)
         self.ax_best.set_title(f"best of {trials}: grid {p.grid_best[trials - 1]:.3f}, "
                                f"random {running[trials - 1]:.3f} (top {p.top:.3f})", fontsize=10.5)
 
@@ -143,5 +151,6 @@ def search_explorer(**initial_values) -> SearchExplorer:
     Interactive problem size: a 120 x 120 map of the objective and 50 grids per objective, with
     200 random searches of 50 trials behind the median, all computed when the explorer is made (the
     digits' sweep of 27 real runs is read from the disk cache, or run once, about a second); a
-    change then evaluates at most 100 points and redraws the dynamic artists only."""
+    change then evaluates at most 100 points and redraws the dynamic artists only; the regret axis
+    spans the decades of the objective's curves (regrets below 1e-4 are drawn at 1e-4)."""
     return SearchExplorer(**initial_values)

@@ -25,7 +25,7 @@ __all__ = ["MANY_DEAD", "FEW_DEAD", "LEARNED_MOVE", "FASTER_BY", "unit_local_gra
 MANY_DEAD = 0.10              # at least this fraction of dead units: "units die"
 FEW_DEAD = 0.02               # at most this: "essentially no dead units"
 LEARNED_MOVE = 0.01           # PReLU's slope moved by at least this on average: "learned"
-FASTER_BY = 1.25              # median epochs-to-target lower by this factor: "converges faster"
+FASTER_BY = 1.25              # median steps-to-target lower by this factor: "converges faster"
 
 
 # ------------------------------------------------------------------ torch networks: dead units
@@ -198,36 +198,43 @@ def doubles_parameters(counts: dict) -> bool:
 # ------------------------------------------------------------------ convergence race
 @dataclass(frozen=True)
 class RaceEntry:
-    """One activation's runs: the learning rate tuned on the first seed, then per seed the epochs
-    to the target (None: not reached), the final validation accuracy and its curve; and the epochs
-    to the target of each rate tried in the tuning."""
+    """One activation's runs: the learning rate tuned on the first seed, then per seed the SGD steps
+    to the target (None: not reached within the budget), the best validation accuracy reached and
+    the validation accuracy after every step (a run stops at the target); and the steps to the
+    target of each rate tried in the tuning."""
 
     lr: float
-    epochs_to: tuple
-    final_acc: tuple
+    steps_to: tuple
+    best_acc: tuple
     curves: tuple
     tuning: dict
 
 
 @dataclass(frozen=True)
 class ConvergenceRace:
-    """Epochs to ``target`` validation accuracy, by activation (a dict of :class:`RaceEntry`)."""
+    """SGD steps (mini-batches of ``batch_size``) to ``target`` validation accuracy, by activation
+    (a dict of :class:`RaceEntry`), within a budget of ``max_steps`` steps (``epochs`` passes over
+    the training split)."""
 
     epochs: int
+    max_steps: int
+    batch_size: int
     target: float
     runs: dict
 
-    def median_epochs(self, activation: str) -> float:
-        """The median over seeds of the epochs to the target; infinity when most never got there."""
-        return float(np.median([np.inf if e is None else e for e in self.runs[activation].epochs_to]))
+    def median_steps(self, activation: str) -> float:
+        """The median over seeds of the steps to the target; infinity when most never got there."""
+        return float(np.median([np.inf if s is None else s for s in self.runs[activation].steps_to]))
 
 
 def measure_convergence_race(data, activations, *, lrs, n_seeds: int, epochs: int, target: float,
                              widths=(64, 64, 64), batch_size: int = 32, rng, cache: bool = False) -> ConvergenceRace:
-    """The same MLP on ``data`` with each activation, trained by plain SGD; the learning rate is
-    tuned per activation on the first seed (fewest epochs to ``target``, ties broken by the final
-    accuracy), then every seed runs at that rate. With ``cache``, the result is kept on disk keyed by
-    the whole configuration (the seeds and a fingerprint of the data included)."""
+    """The same MLP on ``data`` with each activation, trained by plain SGD on mini-batches of
+    ``batch_size`` for at most ``epochs`` passes; the validation accuracy is measured after every
+    step, and a run stops at ``target``. The learning rate is tuned per activation on the first
+    seed (fewest steps to the target, ties broken by the best accuracy), then every seed runs at
+    that rate. With ``cache``, the result is kept on disk keyed by the whole configuration (the
+    seeds and a fingerprint of the data included)."""
     import hashlib
 
     from ...cache import cached
@@ -235,48 +242,72 @@ def measure_convergence_race(data, activations, *, lrs, n_seeds: int, epochs: in
     activations = check_names(activations, "activations", A.NAMES)
     lrs = [check_scalar(lr, "lrs item", min=0.0, min_inclusive=False) for lr in lrs]
     epochs, target = check_positive_int(epochs, "epochs"), check_scalar(target, "target", min=0.0, max=1.0)
+    batch_size = check_positive_int(batch_size, "batch_size")
     seeds = _torch_seeds(rng, n_seeds)
     widths = [check_positive_int(w, "width") for w in widths]
     config = {"activations": list(activations), "lrs": lrs, "seeds": seeds, "epochs": epochs, "target": target,
-              "widths": widths, "batch_size": batch_size,
+              "widths": widths, "batch_size": batch_size, "unit": "steps",
               "data": hashlib.sha256(np.ascontiguousarray(data.X_train).tobytes()).hexdigest()[:16]}
     if cache:
         stored = cached("act-race", config, lambda: {"json": _race(data, config)})["json"]
     else:
         stored = _race(data, config)
-    return ConvergenceRace(epochs, target, {
-        a: RaceEntry(r["lr"], tuple(r["epochs_to"]), tuple(r["final_acc"]), tuple(map(tuple, r["curves"])),
-                     {lr: e for lr, e in r["tuning"]}) for a, r in stored.items()})
+    n = len(data.X_train)
+    return ConvergenceRace(epochs, epochs * -(-n // batch_size), batch_size, target, {
+        a: RaceEntry(r["lr"], tuple(r["steps_to"]), tuple(r["best_acc"]), tuple(map(tuple, r["curves"])),
+                     {lr: s for lr, s in r["tuning"]}) for a, r in stored.items()})
+
+
+def _sgd_to_target(model, data, *, lr: float, batch_size: int, epochs: int, target: float, seed: int):
+    """Plain SGD, the validation accuracy measured after every step (``train.fit`` measures once an
+    epoch, too coarse for a race that some activations win within the first epoch). Returns (steps
+    to the target or None, best accuracy, accuracy after each step); a non-finite loss ends the run."""
+    import torch
+
+    X, y = torch.as_tensor(data.X_train, dtype=torch.float32), torch.as_tensor(data.y_train)
+    X_val, y_val = torch.as_tensor(data.X_val, dtype=torch.float32), torch.as_tensor(data.y_val)
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    order_generator = torch.Generator().manual_seed(seed)
+    curve = []
+    for _ in range(epochs):
+        order = torch.randperm(len(X), generator=order_generator)
+        for start in range(0, len(X), batch_size):
+            idx = order[start:start + batch_size]
+            loss = torch.nn.functional.cross_entropy(model(X[idx]), y[idx])
+            if not torch.isfinite(loss):
+                return None, max(curve, default=0.0), curve
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            with torch.no_grad():
+                curve.append(float((model(X_val).argmax(1) == y_val).float().mean()))
+            if curve[-1] >= target:
+                return len(curve), max(curve), curve
+    return None, max(curve, default=0.0), curve
 
 
 def _race(data, config) -> dict:
     from ...models.perceptron import mlp
-    from ...train import TrainingDiverged, fit
 
     def run(act, lr, seed):
         model = mlp(data.n_classes, n_in=data.X_train.shape[1], widths=config["widths"], activation=act, seed=seed)
-        try:
-            with single_thread():
-                h = fit(model, data.X_train, data.y_train, data.X_val, data.y_val, epochs=config["epochs"], lr=lr,
-                        batch_size=config["batch_size"], seed=seed, progress=False, device="cpu",
-                        divergence_factor=None)
-        except TrainingDiverged:
-            return None, 0.0, []
-        return h.epochs_to("val_acc", config["target"]), float(h.val_acc[-1]), [float(a) for a in h.val_acc]
+        with single_thread():
+            return _sgd_to_target(model, data, lr=lr, batch_size=config["batch_size"], epochs=config["epochs"],
+                                  target=config["target"], seed=seed)
 
     out = {}
-    never = config["epochs"] + 1
+    never = config["epochs"] * len(data.X_train) + 1
     for act in config["activations"]:
         seeds = config["seeds"]
         tuning = {lr: run(act, lr, seeds[0]) for lr in config["lrs"]}
         best = min(config["lrs"], key=lambda lr: (tuning[lr][0] or never, -tuning[lr][1]))
         runs = [tuning[best]] + [run(act, best, s) for s in seeds[1:]]
-        out[act] = {"lr": best, "epochs_to": [r[0] for r in runs], "final_acc": [r[1] for r in runs],
+        out[act] = {"lr": best, "steps_to": [r[0] for r in runs], "best_acc": [r[1] for r in runs],
                     "curves": [r[2] for r in runs], "tuning": [[lr, t[0]] for lr, t in tuning.items()]}
     return out
 
 
 def converges_faster(race: ConvergenceRace, a: str, b: str) -> bool:
-    """``a`` reaches the target in at most 1/:data:`FASTER_BY` of ``b``'s epochs (medians over seeds)."""
-    ma, mb = race.median_epochs(a), race.median_epochs(b)
+    """``a`` reaches the target in at most 1/:data:`FASTER_BY` of ``b``'s steps (medians over seeds)."""
+    ma, mb = race.median_steps(a), race.median_steps(b)
     return bool(np.isfinite(ma) and ma * FASTER_BY <= mb)

@@ -283,8 +283,8 @@ def measure_rotation(kappa: float = 100.0, angles=(0, 15, 30, 45), lrs=(0.03, 0.
 
 def rotation_hurts_adam(r: Rotation) -> bool:
     """Adam needs :data:`ROTATION_PENALTY` times more steps at 45° than aligned; momentum's steps do
-    not depend on the angle (within one step)."""
+    not depend on the angle (within one step). Both angles must have been run: False otherwise."""
     adam = dict(zip(r.angles, r.adam, strict=True))
-    if adam[0] is None or None in r.momentum:
+    if 0 not in adam or 45 not in adam or adam[0] is None or None in r.momentum:
         return False
     return (adam[45] is None or adam[45] >= ROTATION_PENALTY * adam[0]) and max(r.momentum) - min(r.momentum) <= 1

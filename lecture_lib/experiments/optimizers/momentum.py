@@ -14,7 +14,8 @@ from ...config import single_thread
 from .gradient_descent import JITTER_FLIPS, iterate, steps_to
 
 __all__ = ["DAMP_FLIPS", "DAMP_ACROSS", "EQUAL_TOL", "FORMS_DIFFER", "SKIP_GAIN", "BASIN_RADIUS",
-           "OUTPUT_TOL", "SHARPER_BY", "zigzag", "Damping", "measure_damping", "damping_holds",
+           "OUTPUT_TOL", "SHARPER_BY", "zigzag", "envelope", "envelope_factor", "Damping", "measure_damping",
+           "damping_holds", "swings_longer",
            "paths_agree", "paths_differ", "NesterovForms", "measure_nesterov_forms", "forms_equal",
            "start_grid", "SharpWide", "measure_sharp_wide", "momentum_skips_sharp",
            "top_hessian_eigenvalue", "Rescaling", "measure_rescaling_sharpness",
@@ -37,18 +38,37 @@ def zigzag(path: np.ndarray) -> tuple[float, float]:
     return float(np.mean(np.sign(dx[1:]) != np.sign(dx[:-1]))), float(np.sum(np.abs(dx)))
 
 
+def envelope(path: np.ndarray) -> np.ndarray:
+    """The swing of the steep coordinate: at each step, the largest |x| still to come (the
+    envelope of the oscillation across the valley, whatever its period)."""
+    return np.maximum.accumulate(np.abs(path[::-1, 0]))[::-1]
+
+
+def envelope_factor(path: np.ndarray, tol: float = 1e-3) -> float:
+    """The factor by which the swing across the valley shrinks per step, on average (geometric
+    mean), from the start until it falls below ``tol``: GD at lr on curvature 1 gives |1 - lr|,
+    heavy ball about sqrt(rho)."""
+    env = envelope(path)
+    end = int(np.argmax(env < tol)) if np.any(env < tol) else len(env)
+    if end < 2:
+        return 0.0
+    return float(np.exp(np.mean(np.diff(np.log(env[:end])))))
+
+
 @dataclass(frozen=True)
 class Damping:
     """GD, heavy ball and Nesterov on the taco: per method its path, the share of reversals of the
-    steep coordinate, the distance it travels across the valley, and its steps to ``tol`` (None:
-    not within the run)."""
+    steep coordinate, the distance it travels across the valley, the per-step factor of its swing
+    across (:func:`envelope_factor`), and its steps to ``tol`` (None: not within the run)."""
 
     kappa: float
     lr: float
     momentum: float
+    tol: float
     paths: dict
     flips: dict
     across: dict
+    swing: dict
     steps: dict
 
 
@@ -62,7 +82,8 @@ def measure_damping(kappa: float = 50.0, lr: float = 1.9, momentum: float = 0.9,
             "nesterov": optim.SGD(lr=lr * (1 - momentum), momentum=momentum, nesterov=True)}
     paths = {name: L.trajectory(opt, land, (1.0, 1.0), steps) for name, opt in runs.items()}
     zz = {name: zigzag(p) for name, p in paths.items()}
-    return Damping(kappa, lr, momentum, paths, {k: v[0] for k, v in zz.items()}, {k: v[1] for k, v in zz.items()},
+    return Damping(kappa, lr, momentum, tol, paths, {k: v[0] for k, v in zz.items()},
+                   {k: v[1] for k, v in zz.items()}, {k: envelope_factor(p, tol) for k, p in paths.items()},
                    {name: steps_to(p, (0, 0), tol) for name, p in paths.items()})
 
 
@@ -73,6 +94,12 @@ def damping_holds(r: Damping, name: str = "momentum") -> bool:
         return False
     return (r.flips[name] < DAMP_FLIPS and r.across["sgd"] >= DAMP_ACROSS * r.across[name]
             and (r.steps["sgd"] is None or r.steps[name] < r.steps["sgd"]))
+
+
+def swings_longer(r: Damping, name: str = "momentum") -> bool:
+    """``name``'s swing across the valley shrinks more slowly per step than GD's: what heavy ball
+    trades for its speed along the valley."""
+    return r.swing[name] > r.swing["sgd"]
 
 
 def paths_agree(a, b) -> bool:
@@ -194,11 +221,11 @@ def top_hessian_eigenvalue(net: nets.MLP, X, y, h: float = 1e-5) -> float:
 
 @dataclass(frozen=True)
 class Rescaling:
-    """A ReLU network before and after scaling its first layer by alpha and its second by 1/alpha:
+    """A ReLU network before and after scaling its first layer by a factor c and its second by 1/c:
     the largest change of any output on fresh inputs, the losses, and the sharpness (the top
     eigenvalue of the loss's Hessian) before and after."""
 
-    alpha: float
+    factor: float
     max_output_change: float
     loss_before: float
     loss_after: float
@@ -207,17 +234,17 @@ class Rescaling:
 
 
 @single_thread()
-def measure_rescaling_sharpness(alpha: float = 10.0, *, rng) -> Rescaling:
-    """Dinh et al. (2017): ReLU is positively homogeneous, relu(alpha z) = alpha relu(z), so the
+def measure_rescaling_sharpness(factor: float = 10.0, *, rng) -> Rescaling:
+    """Dinh et al. (2017): ReLU is positively homogeneous, relu(c z) = c relu(z) for c > 0, so the
     rescaled network computes the same function (every prediction, hence the test error, is
     unchanged) while its sharpness is not."""
-    alpha, rng = check_scalar(alpha, "alpha", min=0.0, min_inclusive=False), as_rng(rng)
+    factor, rng = check_scalar(factor, "factor", min=0.0, min_inclusive=False), as_rng(rng)
     X, y, X_test = rng.standard_normal((40, 3)), rng.integers(0, 3, 40), rng.standard_normal((200, 3))
     net = nets.MLP([3, 6, 3], rng=rng)
     scaled = nets.MLP([3, 6, 3], rng=rng)
-    scaled.params.update(W1=alpha * net.params["W1"], b1=alpha * net.params["b1"], W2=net.params["W2"] / alpha,
+    scaled.params.update(W1=factor * net.params["W1"], b1=factor * net.params["b1"], W2=net.params["W2"] / factor,
                          b2=net.params["b2"].copy())
-    return Rescaling(alpha, float(np.max(np.abs(net.scores(X_test) - scaled.scores(X_test)))), net.loss(X, y)[0],
+    return Rescaling(factor, float(np.max(np.abs(net.scores(X_test) - scaled.scores(X_test)))), net.loss(X, y)[0],
                      scaled.loss(X, y)[0], top_hessian_eigenvalue(net, X, y), top_hessian_eigenvalue(scaled, X, y))
 
 

@@ -19,4 +19,5 @@ from .search import (  # noqa: F401
     plot_notes_grids,
     plot_random_search,
     plot_random_vs_grid,
+    random_ahead_from,
 )

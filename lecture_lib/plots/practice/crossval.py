@@ -99,15 +99,15 @@ def plot_k_fold_spread(result):
     ax.plot(x, result.truth, "D-", color=COLORS[3], label="truth (720 held-out images)")
     ax.set_xticks(x, [str(k) for k in result.ks])
     ratio = result.single[:, result.best].std() / result.k_fold[:, result.best].std()
-    ax.set(xlabel="k (neighbours)", ylabel="estimated accuracy",
+    ax.set(xlabel="n_neighbors (of the nearest-neighbour classifier)", ylabel="estimated accuracy",
            title=f"One split's estimate spreads {ratio:.1f}x wider than {result.folds}-fold's")
     ax.legend(fontsize=9, loc="upper right")
     for i, (est, name) in enumerate(((result.single, "one split"), (result.k_fold, f"{result.folds}-fold"))):
         share = np.bincount(np.argmax(est, axis=1), minlength=len(result.ks)) / len(est)
         ax_pick.bar(x + (i - 0.5) * 0.4, share, width=0.4, color=COLORS[i], hatch="//" if i == 0 else "",
-                    edgecolor="black", label=f"{name}: best k {result.picks_best(est):.0%} of the time")
+                    edgecolor="black", label=f"{name}: best value {result.picks_best(est):.0%} of the time")
     ax_pick.set_xticks(x, [str(k) for k in result.ks])
-    ax_pick.set(xlabel=f"k chosen (best: {result.ks[result.best]})", ylabel="share of shuffles", ylim=(0, 1),
-                title="Which k each method picks")
+    ax_pick.set(xlabel=f"n_neighbors chosen (best: {result.ks[result.best]})", ylabel="share of shuffles", ylim=(0, 1),
+                title="Which n_neighbors each method picks")
     ax_pick.legend(fontsize=9)
     return fig

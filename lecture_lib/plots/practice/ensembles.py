@@ -34,7 +34,7 @@ def plot_ensembles(independent=None, snapshots=None, polyak=None, lr: float | No
     ax_avg = fig.add_subplot(gs[:, 2])
 
     k = np.arange(1, len(independent.loss_curve) + 1)
-    ax_ind.plot(k, independent.loss_curve, **style_marker(0), label="average of k models")
+    ax_ind.plot(k, independent.loss_curve, **style_marker(0), label="average of m models")
     ax_ind.plot(np.ones(len(independent.member_loss)), independent.member_loss, "o", color=COLORS[0], alpha=0.35,
                 label="each model alone")
     gain = 100 * (independent.acc_curve[-1] - independent.acc_curve[0])
@@ -70,7 +70,8 @@ def plot_ensembles(independent=None, snapshots=None, polyak=None, lr: float | No
     final = curves[:, -1]
     ax_avg.set(xlabel="epoch", ylabel="test cross-entropy (log)", yscale="log",
                ylim=(0.9 * np.nanmin(curves), 1.1 * np.nanmax(curves)),
-               title=f"Weights averaged at lr {lr:g}: {1 - np.nanmin(final[1:]) / final[0]:.0%} lower loss")
+               title=(f"lr {lr:g}: {polyak.names[1 + int(np.nanargmin(final[1:]))]} ends "
+                      f"{1 - np.nanmin(final[1:]) / final[0]:.0%} below the last iterate"))
     ax_avg.yaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))
     ax_avg.yaxis.set_major_formatter(ScalarFormatter())
     ax_avg.yaxis.set_minor_formatter(NullFormatter())
