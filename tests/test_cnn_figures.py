@@ -27,17 +27,49 @@ def test_the_sections_figures_are_registered_for_this_notebook():
 
 
 @pytest.mark.parametrize("name, expected", [
-    ("vgg", ["138.4M parameters", "19 weight layers", "3x3 conv, 512", "11x11 conv/4, 64"]),
-    ("resnet", ["ResNet-34: 34 weight layers", "21.8M parameters", "identity x", "3x3 conv/2, 128"]),
-    ("resnext", ["32 paths", "conv parameters: 69,632", "conv parameters: 70,144", "3x3 conv, 4"]),
-    ("fractalnet", ["join (4)", "column 4\n8 convs", "15 convs"]),
-    ("densenet", ["in 22", "7.98M parameters", "dense block\n24 layers"]),
+    ("vgg", ["138.4M parameters", "19 weight layers", "3x3 conv, 512", "11x11 conv/4, 64", "max pool/2"]),
+    ("resnet", ["ResNet-34: 34 weight layers", "21.8M parameters", "identity", "3x3 conv/2, 128  ·  3x3 conv, 128",
+                "16 blocks x 2 convs"]),
+    ("resnext", ["32 paths", "conv parameters: 69,632", "conv parameters: 70,144", "3x3 conv, 4", "29 more"]),
+    ("fractalnet", ["join of 3", "column 3:\n4 convs", "3 columns, 7 convs", "5 blocks, 33.7M parameters",
+                    "deepest path 21 weight layers, shallowest 6"]),
+    ("densenet", ["on 18 channels", "7.98M parameters", "24 layers\n→ 1024"]),
 ])
 def test_diagrams_carry_the_numbers_of_the_models(name, expected):
     fig = figures.show(name)
     text = _texts(fig)
     for piece in expected:
         assert piece in text, f"{name}: {piece!r} missing"
+
+
+@pytest.mark.parametrize("name", ["vgg", "resnet", "resnext", "fractalnet", "densenet"])
+def test_diagrams_are_legible_at_notebook_width(name):
+    """At most 10.5 inches wide (a notebook shows them nearly at full size), every label at least
+    BOX_FONT points, inside its box when it labels one, and no two labels overlapping."""
+    from matplotlib.patches import FancyBboxPatch
+
+    fig = figures.show(name)
+    assert fig.get_size_inches()[0] <= 10.5
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes:
+        boxes = [p.get_window_extent(renderer) for p in ax.patches if isinstance(p, FancyBboxPatch)]
+        texts = [t for t in ax.texts if t.get_text().strip()]
+        extents = [t.get_window_extent(renderer) for t in texts]
+        for text, extent in zip(texts, extents, strict=True):
+            assert text.get_fontsize() >= cnn_diagrams.BOX_FONT, (name, text.get_text())
+            assert fig.bbox.contains(extent.x0, extent.y0) and fig.bbox.contains(extent.x1, extent.y1), \
+                (name, text.get_text())
+            anchor = ax.transData.transform(text.get_position())
+            for box in boxes:
+                if box.contains(*anchor):
+                    assert box.x0 - 1 <= extent.x0 and extent.x1 <= box.x1 + 1, (name, text.get_text(), "too wide")
+                    assert box.y0 - 1 <= extent.y0 and extent.y1 <= box.y1 + 1, (name, text.get_text(), "too tall")
+        for i, a in enumerate(extents):
+            for j in range(i + 1, len(extents)):
+                assert not a.overlaps(extents[j]), (name, texts[i].get_text(), texts[j].get_text())
+        if ax.get_title():
+            assert ax.title.get_fontsize() >= cnn_diagrams.HEAD_FONT
 
 
 def test_fractal_layout_walks_the_recursion():
