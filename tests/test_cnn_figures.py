@@ -122,7 +122,7 @@ def test_explorer_text_states_the_formula_and_the_unread_rows():
     ex.controls["padding"].value = 1
     assert "every pixel is read" in ex.note.get_text()
     ex.controls["dilation"].value = 4
-    assert "receptive field 9x9" in ex.formula.get_text()
+    assert "receptive field of one output unit: 9x9 px" in ex.formula.get_text()
     ex.close()
 
 
