@@ -129,3 +129,23 @@ def test_explorer_text_states_the_formula_and_the_unread_rows():
 def test_learned_kernel_comes_from_a_trained_cnn():
     kernel = convolution.learned_filter()
     assert kernel.shape == (3, 3) and np.abs(kernel).sum() > 0
+
+
+def test_pareto_front_keeps_the_models_no_other_beats():
+    flops, top1 = [1.0, 2.0, 3.0, 4.0, 2.5], [50.0, 60.0, 55.0, 70.0, 60.0]
+    assert plots.pareto_front(flops, top1) == [0, 1, 3]      # 2 and 4 are beaten by 1 (fewer FLOPs, as good)
+    fig = plots.plot_comparison(cnn.measure_comparison(("googlenet", "resnet18")))   # resnet18: more FLOPs, less top-1
+    assert "below the dashed line is beaten" in fig.axes[0].get_title()
+
+
+def test_degradation_title_and_markers_come_from_the_result():
+    from lecture_lib.experiments.cnn_depth import Degradation
+
+    curves = ((0.5, 0.2), (0.6, 0.4))
+    degrades = Degradation((8, 20), 4, 100, 2, (0.1, 0.4), (0.05, 0.06), curves, curves, 1.0)
+    ax = plots.plot_degradation(degrades).axes[0]
+    assert ax.get_title().startswith("The deeper plain net trains worse; the deeper ResNet does not")
+    assert "plain-20: 40.0% at the end" in [t.get_text() for t in ax.get_legend().get_texts()]
+    opposite = Degradation((8, 20), 4, 100, 2, (0.1, 0.12), (0.05, 0.3), curves, curves, 1.0)
+    assert plots.plot_degradation(opposite).axes[0].get_title().startswith(
+        "The deeper plain net does not degrade; the deeper ResNet does")

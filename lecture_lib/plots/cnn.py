@@ -120,13 +120,17 @@ def plot_receptive_fields(result, ax=None):
     for ax_, m, title in zip(axes, maps, titles, strict=True):
         share = m / m.sum()
         image = ax_.imshow(share, cmap="magma", vmin=0, vmax=top)
-        ax_.add_patch(Rectangle((c - 3.5, c - 3.5), 7, 7, fill=False, edgecolor=COLORS[2], linewidth=2,
-                                linestyle="--"))
+        half = result.field_single / 2
+        ax_.add_patch(Rectangle((c - half, c - half), 2 * half, 2 * half, fill=False, edgecolor=COLORS[2],
+                                linewidth=2, linestyle="--"))
         ax_.set(title=title, xlabel="input column", ylabel="input row")
         ax_.grid(False)
         fig.colorbar(image, ax=ax_, shrink=0.8, label="share of |gradient|")
-    fig.suptitle(f"Both see the same {result.field_stack}x{result.field_stack} field (dashed); the stack weighs "
-                 "its centre more")
+    a, b = result.measured_field_stack, result.measured_field_single
+    field = (f"Both see the same {a}x{a} field (dashed)" if a == b else
+             f"The stack sees {a}x{a} pixels, the single layer {b}x{b}")
+    weighs = "more" if result.central_share_stack > result.central_share_single else "no more"
+    fig.suptitle(f"{field}; the stack weighs its centre {weighs}")
     return fig
 
 
@@ -150,8 +154,12 @@ def plot_degradation(result, ax=None):
                     fillstyle="none", markeredgewidth=1.8, linestyle="none")
     ticks = [t for t in MaxNLocator(integer=True, nbins=8).tick_values(1, result.epochs) if 1 <= t <= result.epochs]
     ax.set_xticks([*ticks, end], [*(f"{t:.0f}" for t in ticks), "end"])
+    from ..experiments.cnn_depth import plain_degrades, residual_does_not_degrade
+
+    plain = "the deeper plain net trains worse" if plain_degrades(result) else "the deeper plain net does not degrade"
+    residual = "the deeper ResNet does not" if residual_does_not_degrade(result) else "the deeper ResNet does"
     ax.set(xlabel="epoch", ylabel="training error (%)", ylim=(0, None), xlim=(0.7, end + 0.4),
-           title=f"Deeper plain net trains worse; deeper ResNet does not ({result.data}, width {result.width})")
+           title=f"{plain[0].upper() + plain[1:]}; {residual} ({result.data}, width {result.width})")
     ax.legend(title="lines: during each epoch; open markers:\nwhole training set after training", fontsize=10,
               title_fontsize=10)
     return fig
