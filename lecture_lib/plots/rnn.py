@@ -195,7 +195,7 @@ def plot_long_range(result, ax=None):
     ax.set(xlabel="steps between the symbol and the question (sequence length T)", ylabel="test accuracy",
            ylim=(0, 1.05), xticks=list(result.lengths),
            title=(f"At T = {longest} only {' and '.join(recall)} still recall{'s' * (len(recall) == 1)}"
-                  if recall else f"At T = {longest} no model recalls") + f" ({result.steps} training steps, {seeds})")
+                  if recall else f"At T = {longest} no model recalls") + f"\n({result.steps} training steps, {seeds})")
     ax.legend(fontsize=10, loc="center left", bbox_to_anchor=(1.01, 0.5))
     return fig
 
