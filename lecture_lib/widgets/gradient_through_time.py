@@ -27,6 +27,7 @@ _STATE_LIM = (1e-3, 1e8)
 
 class GradientThroughTime(Explorer):
     title = "Gradients through time in a vanilla RNN"
+    dpi = 72     # a wide figure: fewer pixels to draw and encode on each change
 
     def __init__(self, **initial_values):
         controls = {
@@ -100,7 +101,7 @@ class GradientThroughTime(Explorer):
                      self.grad_title, *(t for texts in self.time_ticks.values() for t in texts))
 
     @staticmethod
-    def _time_axis(ax, figure, most: int = 8) -> list:
+    def _time_axis(ax, figure, most: int = 6) -> list:
         """Tick labels for a time axis whose end follows the length: invisible axis labels keep
         their room in the layout, and text artists drawn with the curves show the numbers."""
         ax.set_xticks([0, 100], ["100", "100"])
@@ -124,7 +125,7 @@ class GradientThroughTime(Explorer):
         return True
 
     def set_time_axes(self, length: int) -> None:
-        ticks = [t for t in MaxNLocator(nbins=6, integer=True).tick_values(0, length) if 0 <= t <= length]
+        ticks = [t for t in MaxNLocator(nbins=4, integer=True).tick_values(0, length) if 0 <= t <= length]
         for ax, texts in self.time_ticks.items():
             ax.set_xlim(0, length)
             for i, text in enumerate(texts):
