@@ -118,6 +118,7 @@ def test_convolve_drops_unread_rows_like_torch():
 
 def test_explorer_text_states_the_formula_and_the_unread_rows():
     ex = convolution.convolution_explorer(stride=3, padding=0)
+    assert all(ax.get_title() for ax in (ex.ax_in, ex.ax_k, ex.ax_out))          # every panel says what it is
     assert "= 21" in ex.formula.get_text() and "1 row(s)" in ex.note.get_text()
     ex.controls["padding"].value = 1
     assert "every pixel is read" in ex.note.get_text()

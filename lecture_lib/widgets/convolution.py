@@ -109,6 +109,7 @@ class ConvolutionExplorer(Explorer):
         self.kimage = self.ax_k.imshow(np.zeros((3, 3)), cmap="RdBu_r", vmin=-1, vmax=1,
                                        extent=(-1.5, 1.5, 1.5, -1.5), interpolation="nearest")
         self.ax_k.set(xticks=[], yticks=[])
+        self.ax_k.spines[["top", "right"]].set_visible(True)          # a frame around the kernel
         self.ax_k.set_title("the kernel (red +, blue −),\nspread by the dilation", fontsize=11)
         self.kernel_text = self.ax_k.text(0.5, -0.04, "", transform=self.ax_k.transAxes, ha="center", va="top",
                                           fontsize=11)
