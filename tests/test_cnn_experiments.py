@@ -142,3 +142,34 @@ def test_kmeans_and_the_byte_count():
     entries = 1 + 1 + 3
     assert T.compressed_bytes(model, bits=2, index_bits=4) == (entries * (2 + 4) + 32 * 4 + 7) // 8
     assert T.dense_bytes(model) == 160
+
+
+def test_flops_skip_only_layers_the_counter_ignores():
+    """Counting on a copy with batch norm and ReLU as identities gives FlopCounterMode's own count
+    of the whole model, and leaves the caller's model as it was."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from lecture_lib.models import anatomy
+
+    model = anatomy.meta("resnet18")
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        model.eval()(torch.empty(1, 3, 64, 64, device="meta"))
+    assert anatomy.flops(model, (1, 3, 64, 64)) == counter.get_total_flops() > 0
+    assert isinstance(model.bn1, torch.nn.BatchNorm2d) and isinstance(model.relu, torch.nn.ReLU)
+
+
+def test_batch_norm_statistics_recalibrated_after_training():
+    """A short run leaves running averages that remember the first steps; train() replaces them
+    with the statistics of the training images under the final weights."""
+    from lecture_lib.models.cifar_resnet import cifar_resnet
+
+    data = T.digit_images()
+    X, y = data.X_train[:256], data.y_train[:256]
+    torch.manual_seed(0)
+    run = T.train(cifar_resnet(8, "plain", width=4, in_channels=1), X, y, epochs=1, lr=1e-2, batch_size=128)
+    bn = run.model.bn1                                  # right after the first conv
+    with torch.no_grad():
+        out = run.model.conv1(torch.as_tensor(X))
+    assert np.allclose(bn.running_mean.numpy(), out.mean(dim=(0, 2, 3)).numpy(), atol=1e-5)
+    assert np.allclose(bn.running_var.numpy(), out.var(dim=(0, 2, 3)).numpy(), rtol=1e-4)
+    assert bn.momentum == 0.1 and not run.model.training

@@ -27,17 +27,49 @@ def test_the_sections_figures_are_registered_for_this_notebook():
 
 
 @pytest.mark.parametrize("name, expected", [
-    ("vgg", ["138.4M parameters", "19 weight layers", "3x3 conv, 512", "11x11 conv/4, 64"]),
-    ("resnet", ["ResNet-34: 34 weight layers", "21.8M parameters", "identity x", "3x3 conv/2, 128"]),
-    ("resnext", ["32 paths", "conv parameters: 69,632", "conv parameters: 70,144", "3x3 conv, 4"]),
-    ("fractalnet", ["join (4)", "column 4\n8 convs", "15 convs"]),
-    ("densenet", ["in 22", "7.98M parameters", "dense block\n24 layers"]),
+    ("vgg", ["138.4M parameters", "19 weight layers", "3x3 conv, 512", "11x11 conv/4, 64", "max pool/2"]),
+    ("resnet", ["ResNet-34: 34 weight layers", "21.8M parameters", "identity", "3x3 conv/2, 128  ·  3x3 conv, 128",
+                "16 blocks x 2 convs"]),
+    ("resnext", ["32 paths", "conv parameters: 69,632", "conv parameters: 70,144", "3x3 conv, 4", "29 more"]),
+    ("fractalnet", ["join of 3", "column 3:\n4 convs", "3 columns, 7 convs", "5 blocks, 33.7M parameters",
+                    "deepest path 21 weight layers, shallowest 6"]),
+    ("densenet", ["on 18 channels", "7.98M parameters", "24 layers\n→ 1024"]),
 ])
 def test_diagrams_carry_the_numbers_of_the_models(name, expected):
     fig = figures.show(name)
     text = _texts(fig)
     for piece in expected:
         assert piece in text, f"{name}: {piece!r} missing"
+
+
+@pytest.mark.parametrize("name", ["vgg", "resnet", "resnext", "fractalnet", "densenet"])
+def test_diagrams_are_legible_at_notebook_width(name):
+    """At most 10.5 inches wide (a notebook shows them nearly at full size), every label at least
+    BOX_FONT points, inside its box when it labels one, and no two labels overlapping."""
+    from matplotlib.patches import FancyBboxPatch
+
+    fig = figures.show(name)
+    assert fig.get_size_inches()[0] <= 10.5
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes:
+        boxes = [p.get_window_extent(renderer) for p in ax.patches if isinstance(p, FancyBboxPatch)]
+        texts = [t for t in ax.texts if t.get_text().strip()]
+        extents = [t.get_window_extent(renderer) for t in texts]
+        for text, extent in zip(texts, extents, strict=True):
+            assert text.get_fontsize() >= cnn_diagrams.BOX_FONT, (name, text.get_text())
+            assert fig.bbox.contains(extent.x0, extent.y0) and fig.bbox.contains(extent.x1, extent.y1), \
+                (name, text.get_text())
+            anchor = ax.transData.transform(text.get_position())
+            for box in boxes:
+                if box.contains(*anchor):
+                    assert box.x0 - 1 <= extent.x0 and extent.x1 <= box.x1 + 1, (name, text.get_text(), "too wide")
+                    assert box.y0 - 1 <= extent.y0 and extent.y1 <= box.y1 + 1, (name, text.get_text(), "too tall")
+        for i, a in enumerate(extents):
+            for j in range(i + 1, len(extents)):
+                assert not a.overlaps(extents[j]), (name, texts[i].get_text(), texts[j].get_text())
+        if ax.get_title():
+            assert ax.title.get_fontsize() >= cnn_diagrams.HEAD_FONT
 
 
 def test_fractal_layout_walks_the_recursion():
@@ -86,14 +118,35 @@ def test_convolve_drops_unread_rows_like_torch():
 
 def test_explorer_text_states_the_formula_and_the_unread_rows():
     ex = convolution.convolution_explorer(stride=3, padding=0)
+    assert all(ax.get_title() for ax in (ex.ax_in, ex.ax_k, ex.ax_out))          # every panel says what it is
     assert "= 21" in ex.formula.get_text() and "1 row(s)" in ex.note.get_text()
     ex.controls["padding"].value = 1
     assert "every pixel is read" in ex.note.get_text()
     ex.controls["dilation"].value = 4
-    assert "receptive field 9x9" in ex.formula.get_text()
+    assert "receptive field of one output unit: 9x9 px" in ex.formula.get_text()
     ex.close()
 
 
 def test_learned_kernel_comes_from_a_trained_cnn():
     kernel = convolution.learned_filter()
     assert kernel.shape == (3, 3) and np.abs(kernel).sum() > 0
+
+
+def test_pareto_front_keeps_the_models_no_other_beats():
+    flops, top1 = [1.0, 2.0, 3.0, 4.0, 2.5], [50.0, 60.0, 55.0, 70.0, 60.0]
+    assert plots.pareto_front(flops, top1) == [0, 1, 3]      # 2 and 4 are beaten by 1 (fewer FLOPs, as good)
+    fig = plots.plot_comparison(cnn.measure_comparison(("googlenet", "resnet18")))   # resnet18: more FLOPs, less top-1
+    assert "below the dashed line is beaten" in fig.axes[0].get_title()
+
+
+def test_degradation_title_and_markers_come_from_the_result():
+    from lecture_lib.experiments.cnn_depth import Degradation
+
+    curves = ((0.5, 0.2), (0.6, 0.4))
+    degrades = Degradation((8, 20), 4, 100, 2, (0.1, 0.4), (0.05, 0.06), curves, curves, 1.0)
+    ax = plots.plot_degradation(degrades).axes[0]
+    assert ax.get_title().startswith("The deeper plain net trains worse; the deeper ResNet does not")
+    assert "plain-20: 40.0% at the end" in [t.get_text() for t in ax.get_legend().get_texts()]
+    opposite = Degradation((8, 20), 4, 100, 2, (0.1, 0.12), (0.05, 0.3), curves, curves, 1.0)
+    assert plots.plot_degradation(opposite).axes[0].get_title().startswith(
+        "The deeper plain net does not degrade; the deeper ResNet does")

@@ -29,10 +29,13 @@ class CharLM:
     test_chars: int
     bits: dict
     rnn_run: charlm.TrainingRun
-    rnn_config: dict     # hidden, seq_len, batch, lr
+    rnn_config: dict     # hidden, seq_len, batch, lr, clip_at (each entry clipped to +-clip_at)
     lstm_record: dict
     lstm_config: dict
     samples: dict        # temperature -> text
+
+
+CLIP_AT = 5.0       # min-char-rnn clips every entry of the gradient to [-5, 5]
 
 
 def measure_char_lm(*, rnn_steps: int | None = None, hidden: int = 100, seq_len: int = 25, batch: int = 32,
@@ -52,7 +55,7 @@ def measure_char_lm(*, rnn_steps: int | None = None, hidden: int = 100, seq_len:
 
     with single_thread():                 # small matrices: a second thread only waits
         run = charlm.train(model, train, steps=rnn_steps, batch=batch, seq_len=seq_len,
-                           optimizer=optim.Adagrad(lr=lr), clip="value", clip_at=5.0,
+                           optimizer=optim.Adagrad(lr=lr), clip="value", clip_at=CLIP_AT,
                            sample_every=sample_every, rng=rng, on_sample=on_sample)
         bits["vanilla RNN"] = charlm.bits_per_char(model, test)
     from .. import torch_rnn
@@ -61,7 +64,7 @@ def measure_char_lm(*, rnn_steps: int | None = None, hidden: int = 100, seq_len:
     bits["LSTM"] = float(record["test_bits"])
     samples = {t: charlm.sample(lstm_model, "The ", 160, t, rng) for t in TEMPERATURES}
     config = dict(torch_rnn.char_lstm_config() if lstm_config is None else lstm_config)
-    rnn_config = {"hidden": hidden, "seq_len": seq_len, "batch": batch, "lr": lr}
+    rnn_config = {"hidden": hidden, "seq_len": seq_len, "batch": batch, "lr": lr, "clip_at": CLIP_AT}
     return CharLM(vocab.size, len(train), len(test), bits, run, rnn_config, record, config, samples)
 
 

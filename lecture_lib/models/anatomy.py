@@ -61,20 +61,25 @@ def depth(model: nn.Module) -> int:
     return max(longest.values())
 
 
+# Layers that keep the shape of their input and whose arithmetic FlopCounterMode does not count
+# (it counts matrix products and convolutions): on the counted copy they become nn.Identity, which
+# leaves the count unchanged and takes most of the time away (batch norm's meta kernel is Python).
+UNCOUNTED_LAYERS = (nn.modules.batchnorm._BatchNorm, nn.ReLU, nn.Dropout)
+
+
 def flops(model: nn.Module, input_shape) -> int:
     """Floating-point operations of one forward pass on a batch of ``input_shape`` (eval mode),
     counted by ``torch.utils.flop_counter.FlopCounterMode``: a multiply-add counts as 2 (tables
     that quote "FLOPs" as multiply-adds, torchvision's GFLOPS among them, are half of this).
-    Counted on the meta device (a copy, when the model has real weights): shapes only, no arithmetic."""
-    if next(model.parameters()).device.type != "meta":
-        model = copy.deepcopy(model).to("meta")
-    was_training = model.training
+    Counted on a copy on the meta device (shapes only, no arithmetic), in which the layers that
+    FlopCounterMode does not count anyway (UNCOUNTED_LAYERS) are replaced by identities."""
+    model = copy.deepcopy(model).to("meta")
+    for name, module in list(model.named_modules()):
+        if isinstance(module, UNCOUNTED_LAYERS):
+            model.set_submodule(name, nn.Identity())
     model.eval()
-    try:
-        with torch.no_grad(), FlopCounterMode(display=False) as counter:
-            model(torch.empty(tuple(input_shape), device="meta"))
-    finally:
-        model.train(was_training)
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        model(torch.empty(tuple(input_shape), device="meta"))
     return int(counter.get_total_flops())
 
 
@@ -96,8 +101,15 @@ def input_channels(model: nn.Module) -> int:
 
 
 @cache
+def _meta_model(arch: str, kwargs: tuple) -> nn.Module:
+    """One meta build per configuration, shared by :func:`describe` and :func:`flops_of` (which
+    read it and count on a copy): building a model takes longer than counting it."""
+    return meta(arch, **dict(kwargs))
+
+
+@cache
 def _describe(arch: str, kwargs: tuple) -> ModelSummary:
-    model = meta(arch, **dict(kwargs))
+    model = _meta_model(arch, kwargs)
     params = parameter_count(model)
     return ModelSummary(arch, params, len(weight_layers(model)), depth(model), 4 * params / 1e6)
 
@@ -110,7 +122,7 @@ def describe(arch: str, **kwargs) -> ModelSummary:
 
 @cache
 def _flops_of(arch: str, input_size: int, kwargs: tuple) -> int:
-    model = meta(arch, **dict(kwargs))
+    model = _meta_model(arch, kwargs)
     return flops(model, (1, input_channels(model), input_size, input_size))
 
 

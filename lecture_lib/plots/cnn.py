@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib.patches import Rectangle
+from matplotlib.text import Text
 from matplotlib.ticker import MaxNLocator
 
 from ..figures import figure
@@ -35,7 +36,7 @@ def plot_conv_cost(result, ax=None):
     ax_t.invert_yaxis()
     for bar, s in zip(bars, seconds, strict=True):
         ax_t.text(bar.get_width() * 1.1, bar.get_y() + bar.get_height() / 2, f"{1000 * s:.3g} ms", va="center")
-    ax_t.set_xlim(1000 * min(seconds) / 2, 1000 * max(seconds) * 8)
+    ax_t.set_xlim(1000 * min(seconds) / 2, 1000 * max(seconds) * 5)     # room for the labels
     ax_t.set(xlabel="forward time, one thread (ms, log scale)",
              title=f"Loops are {result.naive_seconds / result.fast_seconds:.0f}x slower than im2col")
     mb = 1 / 2**20
@@ -119,32 +120,48 @@ def plot_receptive_fields(result, ax=None):
     for ax_, m, title in zip(axes, maps, titles, strict=True):
         share = m / m.sum()
         image = ax_.imshow(share, cmap="magma", vmin=0, vmax=top)
-        ax_.add_patch(Rectangle((c - 3.5, c - 3.5), 7, 7, fill=False, edgecolor=COLORS[2], linewidth=2,
-                                linestyle="--"))
+        half = result.field_single / 2
+        ax_.add_patch(Rectangle((c - half, c - half), 2 * half, 2 * half, fill=False, edgecolor=COLORS[2],
+                                linewidth=2, linestyle="--"))
         ax_.set(title=title, xlabel="input column", ylabel="input row")
         ax_.grid(False)
         fig.colorbar(image, ax=ax_, shrink=0.8, label="share of |gradient|")
-    fig.suptitle(f"Both see the same {result.field_stack}x{result.field_stack} field (dashed); the stack weighs "
-                 "its centre more")
+    a, b = result.measured_field_stack, result.measured_field_single
+    field = (f"Both see the same {a}x{a} field (dashed)" if a == b else
+             f"The stack sees {a}x{a} pixels, the single layer {b}x{b}")
+    weighs = "more" if result.central_share_stack > result.central_share_single else "no more"
+    fig.suptitle(f"{field}; the stack weighs its centre {weighs}")
     return fig
 
 
 # --------------------------------------------------------------------------- degradation
 def plot_degradation(result, ax=None):
     """Training error per epoch of the plain nets (dashed) and the ResNets (solid) at the two
-    depths, as in the ResNet paper's figures 1 and 6."""
+    depths, as in the ResNet paper's figures 1 and 6, and (open markers, at "end") the error on the
+    whole training set after the last epoch, the number the verdict uses."""
     fig, ax = _axes(ax, 9, 4.2)
     epochs = np.arange(1, result.epochs + 1)
+    end = result.epochs + 0.6
     for i, depth in enumerate(result.depths):
-        ax.plot(epochs, 100 * np.array(result.plain_curves[i]), color=COLORS[i], linestyle="--", marker=MARKERS[i],
-                label=f"plain-{depth}: ends at {result.plain_error[i]:.1%}")
-        ax.plot(epochs, 100 * np.array(result.residual_curves[i]), color=COLORS[i], linestyle="-",
-                marker=MARKERS[i + 2], label=f"ResNet-{depth}: ends at {result.residual_error[i]:.1%}")
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set(xlabel="epoch", ylabel="training error during the epoch (%)", ylim=(0, None),
-           xlim=(0.8, result.epochs + 0.2),
-           title=f"Deeper plain net trains worse; deeper ResNet does not ({result.data}, width {result.width})")
-    ax.legend(title="final training error (eval mode)")
+        for kind, curves, errors, style, marker in (("plain", result.plain_curves, result.plain_error, "--", i),
+                                                    ("ResNet", result.residual_curves, result.residual_error, "-",
+                                                     i + 2)):
+            ax.plot(epochs, 100 * np.array(curves[i]), color=COLORS[i], linestyle=style, marker=MARKERS[marker],
+                    label=f"{kind}-{depth}: {errors[i]:.1%} at the end")
+            ax.plot([result.epochs, end], [100 * curves[i][-1], 100 * errors[i]], color=COLORS[i], linestyle=":",
+                    linewidth=1)
+            ax.plot([end], [100 * errors[i]], color=COLORS[i], marker=MARKERS[marker], markersize=9,
+                    fillstyle="none", markeredgewidth=1.8, linestyle="none")
+    ticks = [t for t in MaxNLocator(integer=True, nbins=8).tick_values(1, result.epochs) if 1 <= t <= result.epochs]
+    ax.set_xticks([*ticks, end], [*(f"{t:.0f}" for t in ticks), "end"])
+    from ..experiments.cnn_depth import plain_degrades, residual_does_not_degrade
+
+    plain = "the deeper plain net trains worse" if plain_degrades(result) else "the deeper plain net does not degrade"
+    residual = "the deeper ResNet does not" if residual_does_not_degrade(result) else "the deeper ResNet does"
+    ax.set(xlabel="epoch", ylabel="training error (%)", ylim=(0, None), xlim=(0.7, end + 0.4),
+           title=f"{plain[0].upper() + plain[1:]}; {residual} ({result.data}, width {result.width})")
+    ax.legend(title="lines: during each epoch; open markers:\nwhole training set after training", fontsize=10,
+              title_fontsize=10)
     return fig
 
 
@@ -179,8 +196,11 @@ def _disc_area(millions: float) -> float:
 def place_labels(ax, points, texts, radii, fontsize: int = 9) -> None:
     """Label each point (data coordinates) where its text overlaps no other label and no other
     point's marker (radius in points): the first free spot among positions below, above, right,
-    left and diagonal of it, further out step by step, with a thin leader line once detached."""
+    left and diagonal of it, further out step by step, with a thin leader line once detached.
+    Call it last: the figure's layout is settled first, so that the axes stop moving."""
     fig = ax.figure
+    if fig.get_layout_engine() is not None:
+        fig.get_layout_engine().execute(fig)
     renderer = fig.canvas.get_renderer()
     to_pixels = fig.dpi / 72
     centres = [ax.transData.transform(p) for p in points]
@@ -198,13 +218,14 @@ def place_labels(ax, points, texts, radii, fontsize: int = 9) -> None:
                   (1, 1, "left", "bottom"), (-1, 1, "right", "bottom")]
     for i in sorted(range(len(points)), key=lambda k: -radii[k]):
         best = None
-        for step in range(10):
+        for step in range(24):
             for dx, dy, ha, va in directions:
-                gap = radii[i] + 3 + 12 * step
+                gap = radii[i] + 3 + 7 * step
                 text = ax.annotate(texts[i], points[i], textcoords="offset points", xytext=(dx * gap, dy * gap),
                                    ha=ha, va=va, fontsize=fontsize, zorder=4,
                                    arrowprops={"arrowstyle": "-", "color": "0.5", "lw": 0.6} if step else None)
-                box = text.get_window_extent(renderer).expanded(1.04, 1.1)
+                text.update_positions(renderer)
+                box = Text.get_window_extent(text, renderer).expanded(1.04, 1.1)   # the text, not its leader
                 inside = ax.bbox.contains(box.x0, box.y0) and ax.bbox.contains(box.x1, box.y1)
                 if inside and not hits_marker(box, i) and not any(box.overlaps(t) for t in taken):
                     best = text
@@ -215,7 +236,8 @@ def place_labels(ax, points, texts, radii, fontsize: int = 9) -> None:
         if best is None:  # nowhere free: below, and accept the overlap
             best = ax.annotate(texts[i], points[i], textcoords="offset points", xytext=(0, -radii[i] - 3),
                                ha="center", va="top", fontsize=fontsize, zorder=4)
-        taken.append(best.get_window_extent(renderer))
+        best.update_positions(renderer)
+        taken.append(Text.get_window_extent(best, renderer))
 
 
 # The notes' picture (Canziani et al., 2016) shows about fifteen models; one or two per family
@@ -233,13 +255,26 @@ def _comparison_data(result):
     return result
 
 
+def pareto_front(costs, scores) -> list[int]:
+    """Indices of the points no other point beats on both counts (a cost at most as high and a
+    score at least as high, one of them strictly), by increasing cost."""
+    costs, scores = np.asarray(costs, float), np.asarray(scores, float)
+
+    def beaten(i):
+        return any(costs[j] <= costs[i] and scores[j] >= scores[i] and (costs[j] < costs[i] or scores[j] > scores[i])
+                   for j in range(len(costs)))
+
+    return sorted((i for i in range(len(costs)) if not beaten(i)), key=lambda i: costs[i])
+
+
 @figure("comparison", notebook="07_cnn_architectures")
 def plot_comparison(result=None, ax=None):
     """Top-1 accuracy (published) against FLOPs (counted), each model a disc whose area is its
-    parameter count (counted): the picture of Canziani, Paszke and Culurciello (2016) that the
-    notes show, redrawn from lecture_lib.models."""
+    parameter count (counted), coloured by family, and the line of the models no other beats on
+    both accuracy and FLOPs: the picture of Canziani, Paszke and Culurciello (2016) that the notes
+    show, redrawn from lecture_lib.models."""
     result = _comparison_data(result)
-    fig, ax = _axes(ax, 10, 5.6)
+    fig, ax = _axes(ax, 10, 5.8)
     gflops = np.array(result.flops) / 1e9
     params = np.array(result.params) / 1e6
     families = {"alexnet": 0, "vgg": 1, "googlenet": 2, "resnet": 3, "wide": 4, "resnext": 5, "densenet": 6,
@@ -247,21 +282,26 @@ def plot_comparison(result=None, ax=None):
     for i, arch in enumerate(result.archs):
         k = families[next(f for f in families if arch.startswith(f))]
         ax.scatter(gflops[i], result.top1[i], s=_disc_area(params[i]), color=COLORS[k % len(COLORS)],
-                   marker=MARKERS[k % len(MARKERS)], alpha=0.6, edgecolors="black", linewidths=0.6, zorder=3)
+                   alpha=0.6, edgecolors="black", linewidths=0.6, zorder=3)
+    front = pareto_front(gflops, result.top1)
+    ax.plot(gflops[front], np.array(result.top1)[front], color="0.35", linestyle="--", linewidth=1.2, zorder=2,
+            label="no other model beats these\non both accuracy and FLOPs")
     ax.set_xscale("log")
     ax.set_xlim(gflops.min() / 1.5, gflops.max() * 1.6)
     ax.set_ylim(min(result.top1) - 4, max(result.top1) + 3)
-    place_labels(ax, list(zip(gflops, result.top1, strict=True)),
-                 [f"{a}\n{p:.3g}M" for a, p in zip(result.archs, params, strict=True)],
-                 [np.sqrt(_disc_area(p)) / 2 for p in params])
     for size in (10, 50, 100):
         ax.scatter([], [], s=_disc_area(size), color="white", edgecolors="black", label=f"{size}M parameters")
-    ax.legend(loc="lower right", labelspacing=1.6, borderpad=1.0, framealpha=0.9, bbox_to_anchor=(1, 0.05))
+    ax.legend(loc="lower right", labelspacing=1.3, borderpad=0.8, framealpha=0.9, bbox_to_anchor=(1, 0.06))
+    off = [a for i, a in enumerate(result.archs) if i not in front]
     ax.set(xlabel="GFLOPs per 224x224 image (counted, multiply-add = 2; log scale)",
            ylabel="ImageNet top-1 accuracy (%, published)",
-           title="Accuracy against computation; disc area = parameters (counted)")
+           title=("Accuracy against computation: each model below the dashed line is beaten on both by one on it"
+                  if off else "Accuracy against computation") + "\n(disc area = parameters, counted)")
     ax.text(0.99, 0.01, f"accuracy: {result.source}", transform=ax.transAxes, ha="right", va="bottom",
-            fontsize=8, color=COLORS[7])
+            fontsize=9, color=COLORS[7])
+    place_labels(ax, list(zip(gflops, result.top1, strict=True)),
+                 [f"{a}\n{p:.3g}M" for a, p in zip(result.archs, params, strict=True)],
+                 [np.sqrt(_disc_area(p)) / 2 for p in params], fontsize=10)
     return fig
 
 
@@ -273,16 +313,25 @@ def plot_width_vs_depth(result, ax=None):
     ax_t, ax_a = fig.subplots(1, 2)
     names = [f"deep: {result.deep[0]} layers,\nwidth {result.deep[1]}",
              f"wide: {result.wide[0]} layers,\nwidth {result.wide[1]}"]
-    ax_t.barh(names, [result.deep_seconds, result.wide_seconds], color=[COLORS[0], COLORS[1]])
+    seconds = [result.deep_seconds, result.wide_seconds]
+    bars = ax_t.barh(names, seconds, color=[COLORS[0], COLORS[1]])
+    for bar, value in zip(bars, seconds, strict=True):
+        ax_t.text(value * 1.02, bar.get_y() + bar.get_height() / 2, f"{value:.2f} s", va="center")
     ax_t.invert_yaxis()
+    ax_t.set_xlim(0, max(seconds) * 1.3)
     ax_t.set(xlabel="CPU seconds per epoch (one thread)",
-             title=f"{result.deep_seconds / result.wide_seconds:.1f}x faster when wide")
-    ax_a.barh(names, [100 * result.deep_accuracy, 100 * result.wide_accuracy], color=[COLORS[0], COLORS[1]])
-    ax_a.invert_yaxis()
-    lo = 100 * min(result.deep_accuracy, result.wide_accuracy)
-    ax_a.set_xlim(max(0, lo - 10), 100)
-    ax_a.set(xlabel="test accuracy (%)", title=f"after {result.epochs} epochs")
-    ax_a.set_yticks([])
-    fig.suptitle(f"{result.deep_params / 1e3:.0f}k against {result.wide_params / 1e3:.0f}k parameters")
+             title=f"{result.deep_seconds / result.wide_seconds:.1f}x faster per epoch when wide")
+    # accuracies as points: a bar would have to start at 0 and hide a difference of a few points
+    accuracies = [100 * result.deep_accuracy, 100 * result.wide_accuracy]
+    for i, value in enumerate(accuracies):
+        ax_a.plot([value], [i], marker=MARKERS[i], color=COLORS[i], markersize=11, linestyle="none")
+        ax_a.annotate(f"{value:.1f}%", (value, i), textcoords="offset points", xytext=(0, 11), ha="center")
+    lo, hi = min(accuracies), max(accuracies)
+    pad = max(1.0, 0.25 * (hi - lo))
+    ax_a.set_xlim(lo - pad, min(100.0, hi + pad))
+    ax_a.set_ylim(ax_t.get_ylim())                  # the points level with their bars
+    ax_a.set_yticks(range(len(names)), ["", ""])
+    ax_a.set(xlabel="test accuracy (%)", title=f"test accuracy after {result.epochs} epochs")
+    fig.suptitle(f"About equal parameters ({result.deep_params / 1e3:.0f}k against {result.wide_params / 1e3:.0f}k): "
+                 f"time and accuracy of deep against wide")
     return fig
-

@@ -5,6 +5,7 @@ array that step actually used."""
 from __future__ import annotations
 
 import numpy as np
+from matplotlib.ticker import NullFormatter, ScalarFormatter
 
 from ..figures import figure
 from ..style import COLORS, MARKERS, new_figure, style_marker
@@ -77,7 +78,7 @@ def plot_unrolled_rnn(result=None, steps: int = 4):
     draw_unrolled(ax_net, result.weights_per_step, steps)
     used = sorted({name for step in result.weights_per_step[:steps] for name in step if name != "b"})
     shared = "the same arrays at every step" if used != ["copy"] else "a fresh copy at every step"
-    ax_net.set_title(f"h_t = tanh(W_hh h_t−1 + W_xh x_t + b), y_t = W_hy h_t: {shared}", fontsize=11)
+    ax_net.set_title(f"h_t = tanh(W_hh h_(t−1) + W_xh x_t + b), y_t = W_hy h_t: {shared}", fontsize=11)
     T = np.array(result.lengths)
     ax_count.loglog(T, result.parameter_counts, **style_marker(0), label="parameters (our gates)")
     ax_count.loglog(T, result.torch_parameter_counts, color=COLORS[1], linestyle=":", marker=MARKERS[1],
@@ -85,7 +86,7 @@ def plot_unrolled_rnn(result=None, steps: int = 4):
     ax_count.loglog(T, result.graph_nodes, **style_marker(3), label="nodes of the scalar graph")
     ax_count.set(xlabel="sequence length T (steps)", ylabel="count (log scale)",
                  title="counted as T grows")
-    ax_count.legend(fontsize=9, loc="upper left")
+    ax_count.legend(fontsize=10, loc="upper left")
     counts = sorted(set(result.parameter_counts))
     held = (f"{counts[0]} parameters at every length" if len(counts) == 1 else
             f"parameters grow from {result.parameter_counts[0]} to {result.parameter_counts[-1]}")
@@ -96,10 +97,12 @@ def plot_unrolled_rnn(result=None, steps: int = 4):
 
 # --------------------------------------------------------------------------- gradients through time
 def plot_gradient_through_time(result, ax=None):
-    """||dh_T/dh_{T-k}|| against k: one panel per kind of W_hh, a colour per spectral radius,
-    solid without a nonlinearity and dashed with tanh."""
+    """||dh_T/dh_{T-k}|| against k: one panel per kind of W_hh, a colour (and marker) per spectral
+    radius r, solid without a nonlinearity and dashed with tanh."""
+    from matplotlib.lines import Line2D
+
     matrices = sorted({c.matrix for c in result.curves}, key=lambda m: m != "orthogonal")
-    fig = new_figure(12, 4.2)
+    fig = new_figure(12, 4.4)
     axes = fig.subplots(1, len(matrices), sharey=True)
     axes = np.atleast_1d(axes)
     radii = sorted({c.radius for c in result.curves})
@@ -109,17 +112,21 @@ def plot_gradient_through_time(result, ax=None):
             if c.matrix != matrix:
                 continue
             i = radii.index(c.radius)
-            ax.semilogy(np.arange(len(c.norms)), np.clip(c.norms, lo, hi), color=COLORS[i],
-                        linestyle=NONLINEARITY_STYLE[c.nonlinearity], marker=MARKERS[i], markevery=10,
-                        label=f"ρ = {c.radius:g} (σmax {c.sigma_max:.2f}), {c.nonlinearity}")
+            ax.semilogy(np.arange(len(c.norms)), c.norms, color=COLORS[i],
+                        linestyle=NONLINEARITY_STYLE[c.nonlinearity], marker=MARKERS[i], markevery=10)
         ax.axhline(1.0, color="0.4", linewidth=1, linestyle=":")
+        norms = {c.radius: c.sigma_max for c in result.curves if c.matrix == matrix}
+        handles = [Line2D([], [], color=COLORS[radii.index(r)], marker=MARKERS[radii.index(r)],
+                          label=f"r = {r:g}: ‖W_hh‖₂ = {norms[r]:.2f}") for r in radii]
+        handles += [Line2D([], [], color="0.3", linestyle=style, label=name)
+                    for name, style in NONLINEARITY_STYLE.items()]
+        ax.legend(handles=handles, fontsize=10, loc="lower left", ncol=2)
         ratio = np.mean([c.sigma_max / c.radius for c in result.curves if c.matrix == matrix])
         ax.set(xlabel="steps back from T (k)", ylim=(lo, hi),
-               title=f"{matrix} W_hh: σmax {'= ρ' if abs(ratio - 1) < 1e-6 else f'≈ {ratio:.1f} ρ'}")
-        ax.legend(fontsize=8, loc="lower left", ncol=1)
-    axes[0].set_ylabel("‖∂h_T / ∂h_{T−k}‖ (spectral norm)")
-    fig.suptitle("Solid, linear: below ρ = 1 the gradient vanishes, above 1 it explodes (ρ^k when orthogonal); "
-                 "dashed, tanh: it only shrinks")
+               title=f"{matrix} W_hh: ‖W_hh‖₂ {'= r' if abs(ratio - 1) < 1e-6 else f'≈ {ratio:.1f} r'}")
+    axes[0].set_ylabel("‖∂h_T / ∂h_(T−k)‖ (spectral norm, log)")
+    fig.suptitle("Linear (solid): below r = 1 the gradient vanishes, above 1 it explodes (exactly r^k when "
+                 "orthogonal); tanh (dashed): it only shrinks")
     return fig
 
 
@@ -129,54 +136,67 @@ def plot_clipping(result, ax=None):
     ax_loss, ax_norm = fig.subplots(1, 2)
     for i, (name, run) in enumerate(result.runs):
         steps = np.arange(1, len(run.losses) + 1)
-        ax_loss.plot(steps, run.losses, **style_marker(i), markevery=max(1, len(steps) // 10), label=name)
+        ax_loss.semilogy(steps, run.losses, **style_marker(i), markevery=max(1, len(steps) // 10), label=name)
         ax_norm.semilogy(steps, run.grad_norms, **style_marker(i), markevery=max(1, len(steps) // 10), label=name)
     first = result.runs[0][1].losses[0]
     ax_loss.axhline(first, color="0.4", linestyle=":", linewidth=1, label="first loss")
-    top = max(float(np.nanmax(run.losses)) for _, run in result.runs)
-    ax_loss.set(xlabel="training step", ylabel="training loss (nats per character)", ylim=(0, top * 1.05),
+    lo, hi = _log_limits([x for _, run in result.runs for x in run.losses], pad=1.3)
+    ax_loss.set_ylim(lo, hi * 5)                       # room for the legend above the curves
+    ax_loss.yaxis.set_major_formatter(ScalarFormatter())
+    ax_loss.yaxis.set_minor_formatter(NullFormatter())
+    ax_loss.set(xlabel="training step", ylabel="training loss (nats per character, log)",
                 title=f"plain SGD at lr {result.lr:g}, W_hh starting at spectral radius {result.radius:g}")
-    ax_loss.legend(fontsize=9)
+    ax_loss.legend(fontsize=10, loc="upper right", ncol=2)
     ax_norm.axhline(result.max_norm, color=COLORS[7], linestyle=":", linewidth=1.5,
                     label=f"norm threshold {result.max_norm:g}")
     ax_norm.set(xlabel="training step", ylabel="gradient norm before clipping (log)",
                 title="every run meets gradients far above the threshold")
-    ax_norm.legend(fontsize=9)
+    ax_norm.legend(fontsize=10)
     fig.suptitle("Clipping by norm rescales the whole gradient, keeps its direction, and the run trains")
     return fig
 
 
 def plot_cell_gradient(result, ax=None):
-    """The gradient's size k steps before the loss: along h (vanilla RNN), along c (LSTM, each forget bias)."""
-    fig, ax = _axes(ax, 7.5, 4.2)
+    """The gradient's size k steps before the loss: along h (vanilla RNN), along c (LSTM, each
+    forget bias), and thin dotted f^k, the cell path alone."""
+    fig, ax = _axes(ax, 8, 4.4)
     k = np.arange(result.length)
     curves = [("vanilla RNN, along h", result.rnn_h)] + [
         (f"LSTM, along c, forget bias {b:g} (mean f {result.forget_gate_mean[b]:.2f})", v)
         for b, v in result.lstm_c.items()]
     lo, hi = _log_limits([x for _, v in curves for x in v])
+    measured_styles = ["-", "--", "-.", (0, (6, 2, 1, 2, 1, 2))]      # none of them dotted: dots are f^k
     for i, (label, v) in enumerate(curves):
-        ax.semilogy(k, v, **style_marker(i), markevery=max(1, len(k) // 8), label=label)
+        ax.semilogy(k, v, color=COLORS[i], marker=MARKERS[i], linestyle=measured_styles[i % len(measured_styles)],
+                    markevery=max(1, len(k) // 8), label=label)
     for i, b in enumerate(result.lstm_c, start=1):
         f = result.forget_gate_mean[b]
-        ax.semilogy(k, np.clip(f ** k, lo, hi), color=COLORS[i], linestyle=":", linewidth=1)
+        ax.semilogy(k, f ** k.astype(float), color=COLORS[i], linestyle=":", linewidth=1.3)
+    ax.plot([], [], color="0.3", linestyle=":", linewidth=1.3, label="f^k (colour of its LSTM): the cell path alone")
     ax.set(xlabel="steps back from the loss (k)", ylabel="gradient norm ÷ its value at k = 0 (log)",
-           ylim=(lo, hi), title="At initialisation, along c the gradient outlasts h's (dotted: f^k, cell path alone)")
-    ax.legend(fontsize=8, loc="lower left")
+           ylim=(lo, hi), title="At initialization the gradient along c outlasts the one along h")
+    ax.legend(fontsize=10, loc="lower left")
     return fig
 
 
 def plot_long_range(result, ax=None):
-    """Accuracy on fresh sequences against the length to remember, by model; chance as a line."""
-    fig, ax = _axes(ax, 7.0, 4.0)
-    for i, name in enumerate(result.models):
-        ax.plot(result.lengths, result.accuracy[name], **style_marker(i), label=name)
+    """Accuracy on fresh sequences against the length to remember, by model; chance as a line;
+    the title names the models that still recall at the longest length."""
+    from ..experiments.rnn_lstm import learned
     from ..recall_task import SYMBOLS
 
-    ax.axhline(1 / SYMBOLS, color="0.4", linestyle=":", label="chance")
-    ax.set(xlabel="steps between the symbol and the question (sequence length)", ylabel="test accuracy",
+    fig, ax = _axes(ax, 8, 4.2)
+    for i, name in enumerate(result.models):
+        ax.plot(result.lengths, result.accuracy[name], **style_marker(i), label=name)
+    ax.axhline(1 / SYMBOLS, color="0.4", linestyle=":", label=f"chance (1 in {SYMBOLS})")
+    longest = result.lengths[-1]
+    recall = ["the " + name.replace(", ", " with ") for name in result.models if learned(result.accuracy[name][-1])]
+    seeds = f"{result.seeds} seed{'s' * (result.seeds > 1)}"
+    ax.set(xlabel="steps between the symbol and the question (sequence length T)", ylabel="test accuracy",
            ylim=(0, 1.05), xticks=list(result.lengths),
-           title=f"Recall after {result.steps} training steps ({result.seeds} seed{'s' * (result.seeds > 1)})")
-    ax.legend(fontsize=9)
+           title=(f"At T = {longest} only {' and '.join(recall)} still recall{'s' * (len(recall) == 1)}"
+                  if recall else f"At T = {longest} no model recalls") + f"\n({result.steps} training steps, {seeds})")
+    ax.legend(fontsize=10, loc="center left", bbox_to_anchor=(1.01, 0.5))
     return fig
 
 
@@ -194,18 +214,21 @@ def plot_char_lm(result, ax=None):
     ln2 = np.log(2)
     runs = (("vanilla RNN (NumPy)", result.rnn_run.losses, result.rnn_config),
             ("LSTM (torch)", np.asarray(result.lstm_record["losses"]), result.lstm_config))
+    top = result.bits["uniform"]
     for i, (name, losses, config) in enumerate(runs):
         window = max(1, len(losses) // 40)
         y = _smooth(losses / ln2, window)
+        top = max(top, float(np.max(y)))
         chars = np.arange(window, len(losses) + 1) * config["batch"] * config["seq_len"] / 1e6
         ax_train.plot(chars, y, **style_marker(i), markevery=max(1, len(y) // 8), label=f"{name}, training")
     for name in ("unigram", "bigram", "trigram"):
         ax_train.axhline(result.bits[name], color=BASELINE_COLORS[name], linestyle=BASELINE_STYLES[name],
                          linewidth=1.8, label=f"{name} (held out)")
+    ax_train.axhline(result.bits["uniform"], color="0.55", linestyle="--", linewidth=1.5, label="uniform")
     ax_train.set(xlabel="characters read in training (millions)", ylabel="bits per character",
-                 ylim=(0, max(result.bits["uniform"], float(np.max(runs[0][1][:5] / ln2))) * 1.05),
+                 ylim=(0, top * 1.05),
                  title=f"training loss (smoothed); one pass is {result.train_chars / 1e6:.2f} M characters")
-    ax_train.legend(fontsize=8, ncol=2)
+    ax_train.legend(fontsize=10, ncol=2)
     names = ["uniform", "unigram", "bigram", "trigram", "vanilla RNN", "LSTM"]
     values = [result.bits[n] for n in names]
     colors = ["0.55", *(BASELINE_COLORS[n] for n in ("unigram", "bigram", "trigram")), COLORS[0], COLORS[1]]
@@ -217,6 +240,8 @@ def plot_char_lm(result, ax=None):
     ax_bits.invert_yaxis()
     ax_bits.grid(axis="y", visible=False)
     best = min(("vanilla RNN", "LSTM"), key=lambda n: result.bits[n])
-    fig.suptitle(f"The {best} needs {result.bits[best]:.2f} bits per character where the unigram needs "
-                 f"{result.bits['unigram']:.2f} and the bigram {result.bits['bigram']:.2f}")
+    trigram = result.bits["trigram"]
+    fig.suptitle(f"The {best}: {result.bits[best]:.2f} bits per character (unigram {result.bits['unigram']:.2f}, "
+                 f"bigram {result.bits['bigram']:.2f})"
+                 + (f"; the trigram ({trigram:.2f}) still does better here" if trigram < result.bits[best] else ""))
     return fig

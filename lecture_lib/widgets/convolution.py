@@ -85,13 +85,15 @@ class ConvolutionExplorer(Explorer):
             "dilation": int_slider(1, 1, MAX_DILATION, "dilation"),
         }
         self.kernels = _fixed_kernels()
-        super().__init__(controls, initial_values, figsize=(12.0, 4.4))
+        super().__init__(controls, initial_values, figsize=(12.0, 5.2))
 
     def kernel(self, name: str) -> np.ndarray:
         return learned_filter() if name.startswith("learned") else self.kernels[name]
 
     def build(self, figure):
-        self.ax_in, self.ax_k, self.ax_out = figure.subplots(1, 3, width_ratios=[1.0, 0.55, 1.0])
+        axes = figure.subplot_mosaic([["in", "k", "out"], ["text", "text", "text"]], width_ratios=[1.0, 0.55, 1.0],
+                                     height_ratios=[1.0, 0.13])
+        self.ax_in, self.ax_k, self.ax_out, ax_text = (axes[name] for name in ("in", "k", "out", "text"))
         lim = (-MAX_PAD - 0.5, SIZE + MAX_PAD - 0.5)
         self.image = self.ax_in.imshow(np.zeros((SIZE, SIZE)), cmap="gray", vmin=0, vmax=1,
                                        extent=(-0.5, SIZE - 0.5, SIZE - 0.5, -0.5), interpolation="nearest")
@@ -100,27 +102,31 @@ class ConvolutionExplorer(Explorer):
         self.field = self.ax_in.add_patch(Rectangle((0, 0), 1, 1, fill=False, edgecolor=COLORS[3], linewidth=2))
         self.taps = self.ax_in.scatter([], [], s=10, color=COLORS[3], zorder=4)
         self.cut = self.ax_in.add_patch(Rectangle((0, 0), 0, 0, facecolor=COLORS[6], alpha=0.45))
+        self.cut_rows = self.ax_in.add_patch(Rectangle((0, 0), 0, 0, facecolor=COLORS[6], alpha=0.45))
         self.ax_in.set(xlim=lim, ylim=lim[::-1], xlabel="column (px)", ylabel="row (px)")
-        self.ax_in.set_title("input: padding dotted, one receptive field red", fontsize=11)
-        half = MAX_SPAN / 2
+        self.ax_in.set_title("input: padding dotted (orange),\none receptive field (red box, tap dots)", fontsize=11)
+        # The kernel's axes follow its span (no ticks: nothing static depends on the limits).
         self.kimage = self.ax_k.imshow(np.zeros((3, 3)), cmap="RdBu_r", vmin=-1, vmax=1,
                                        extent=(-1.5, 1.5, 1.5, -1.5), interpolation="nearest")
-        self.ax_k.set(xlim=(-half, half), ylim=(half, -half), xlabel="tap offset (px)")
-        self.ax_k.set_title("kernel, spread by the dilation", fontsize=11)
+        self.ax_k.set(xticks=[], yticks=[])
+        self.ax_k.spines[["top", "right"]].set_visible(True)          # a frame around the kernel
+        self.ax_k.set_title("the kernel (red +, blue −),\nspread by the dilation", fontsize=11)
+        self.kernel_text = self.ax_k.text(0.5, -0.04, "", transform=self.ax_k.transAxes, ha="center", va="top",
+                                          fontsize=11)
         out_max = SIZE + 2 * MAX_PAD - 2
         self.output = self.ax_out.imshow(np.zeros((2, 2)), cmap="magma", extent=(-0.5, 1.5, 1.5, -0.5),
                                          interpolation="nearest")
         self.ax_out.set(xlim=(-0.5, out_max - 0.5), ylim=(out_max - 0.5, -0.5), xlabel="output column",
                         ylabel="output row")
-        self.ax_out.set_title("output feature map (to scale)", fontsize=11)
-        self.formula = self.ax_out.text(0.98, 0.02, "", transform=self.ax_out.transAxes, ha="right", va="bottom",
-                                        fontsize=10, bbox={"facecolor": "white", "alpha": 0.9, "edgecolor": "0.6"})
-        self.note = self.ax_in.text(0.02, 0.02, "", transform=self.ax_in.transAxes, ha="left", va="bottom",
-                                    fontsize=9, bbox={"facecolor": "white", "alpha": 0.9, "edgecolor": "0.6"})
+        self.ax_out.set_title("output feature map\n(to scale: a stride of 2 halves it)", fontsize=11)
+        ax_text.set_axis_off()
+        self.formula = ax_text.text(0.0, 0.5, "", transform=ax_text.transAxes, ha="left", va="center", fontsize=11)
+        self.note = ax_text.text(1.0, 0.5, "", transform=ax_text.transAxes, ha="right", va="center", fontsize=11)
         for ax in (self.ax_in, self.ax_k, self.ax_out):
             ax.grid(False)
-        self.dynamic(self.image, self.pad_frame, self.field, self.taps, self.cut, self.kimage, self.output,
-                     self.formula, self.note)
+        self.dynamic(self.image, self.pad_frame, self.field, self.taps, self.cut, self.cut_rows, self.kimage,
+                     self.kernel_text,
+                     self.output, self.formula, self.note)
 
     def draw(self, image, kernel, stride, padding, dilation):
         picture = images()[image]
@@ -140,19 +146,23 @@ class ConvolutionExplorer(Explorer):
         offsets = np.arange(k) * dilation
         rows, cols = np.meshgrid(top + offsets, top + offsets, indexing="ij")
         self.taps.set_offsets(np.c_[cols.ravel(), rows.ravel()])
-        self.cut.set_bounds(SIZE - unread - 0.5, -0.5, unread, SIZE)
+        self.cut.set_bounds(SIZE - unread - 0.5, -0.5, unread, SIZE)                  # the last columns
+        self.cut_rows.set_bounds(-0.5, SIZE - unread - 0.5, SIZE - unread, unread)       # and the last rows
         spread = np.zeros((span, span))
         spread[::dilation, ::dilation] = weights
         self.kimage.set_data(spread)
         self.kimage.set_extent((-span / 2, span / 2, span / 2, -span / 2))
+        half = max(span, 5) / 2 + 0.5
+        self.ax_k.set(xlim=(-half, half), ylim=(half, -half))
         bound = np.abs(weights).max()
         self.kimage.set_clim(-bound, bound)
+        self.kernel_text.set_text(f"{k}x{k} taps over {span}x{span} px")
         self.output.set_data(out)
         self.output.set_extent((-0.5, out.shape[1] - 0.5, out.shape[0] - 0.5, -0.5))
         lo, hi = float(out.min()), float(out.max())
         self.output.set_clim(lo, hi if hi > lo else lo + 1)
-        self.formula.set_text(f"H' = ({SIZE} + 2·{padding} − {dilation}·({k}−1) − 1) / {stride} + 1 "
-                              f"= {out.shape[0]}\nreceptive field {span}x{span} px, {k * k} taps")
+        self.formula.set_text(f"output size H' = ⌊({SIZE} + 2·{padding} − {dilation}·({k}−1) − 1) / {stride}⌋ + 1 "
+                              f"= {out.shape[0]}\nreceptive field of one output unit: {span}x{span} px, {k * k} taps")
         self.note.set_text(f"{unread} row(s)/column(s) never read (shaded)" if unread else "every pixel is read")
 
 
