@@ -67,6 +67,12 @@ NOTATION = (
     ("λ", "the strength of L2 regularization or weight decay (reg, weight_decay in code)", "06, 09"),
     ("k", "the number of folds of k-fold cross-validation", "09"),
     ("m", "the number of members averaged in an ensemble (masks, models, snapshots)", "06, 09"),
+    ("W_xh, W_hh, W_hy", "an RNN's input-to-hidden, hidden-to-hidden and hidden-to-output weights (the gates store "
+                         "Wx = W_xh and Wh = W_hhᵀ as rows)", "08"),
+    ("r", "the spectral radius of W_hh: its largest |eigenvalue|", "08"),
+    ("‖W‖₂", "the spectral norm of W: its largest singular value", "08"),
+    ("c_t; i, f, o, g", "an LSTM's cell state at step t; its input, forget and output gates and candidate", "08"),
+    ("φ′", "the derivative of a layer's nonlinearity", "08"),
 )
 
 

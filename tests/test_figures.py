@@ -1,25 +1,78 @@
-"""The notes' pictures: each registered under the notes' file name, drawn by code, shipped in assets/."""
+"""The notes' pictures: every one of them registered under the notes' file name, drawn by the course's
+own code, shipped in assets/, shown by the notebook that teaches its section, and readable (DESIGN.md §7:
+a title that says what to see, opaque background, fonts large enough at the size shown)."""
 
+import json
+import re
 from pathlib import Path
 
+import pytest
+from matplotlib.text import Text
+
 from lecture_lib import figures
+from lecture_lib.course import NOTEBOOKS
+from lecture_lib.style import apply_style
 
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
+ROOT = Path(__file__).resolve().parent.parent
+ASSETS = ROOT / "assets"
+CATALOGUE = figures.registered()
+MIN_FONT_PT = 8.0        # the smallest annotation; titles and labels use the style's 11 pt and more
+MAX_WIDTH_IN = 14.0      # wider figures are shrunk by the notebook until their text is unreadable
 
 
-def test_every_shipped_asset_is_a_registered_figure():
-    catalogue = figures.registered()
+def _notebook_code(stem: str) -> str:
+    nb = json.loads((ROOT / "notebooks" / f"{stem}.ipynb").read_text(encoding="utf-8"))
+    return "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+
+
+def test_every_picture_of_the_notes_is_registered():
+    assert len(figures.NOTES_FIGURES) == 18
+    assert set(CATALOGUE) == set(figures.NOTES_FIGURES)
+
+
+@pytest.mark.parametrize("name", figures.NOTES_FIGURES)
+def test_each_picture_is_shipped_and_shown_by_its_notebook(name):
+    entry = CATALOGUE[name]
+    assert entry.notebook in {stem for stem, _, _ in NOTEBOOKS}
+    assert (ASSETS / f"{name}.png").stat().st_size > 10_000, f"assets/{name}.png is missing (make figures)"
+    code = _notebook_code(entry.notebook)
+    shown = re.search(rf"""show\(\s*["']{re.escape(name)}["']""", code) or re.search(
+        rf"\b{re.escape(entry.make.__name__)}\(", code)
+    assert shown, f"{entry.notebook} does not show the notes' figure {name!r}"
+
+
+def test_every_asset_is_a_registered_figure():
     shipped = {p.stem for p in ASSETS.glob("*.png")}
-    assert shipped <= set(catalogue), f"assets not produced by lecture_lib.figures: {shipped - set(catalogue)}"
-    assert set(catalogue) <= set(figures.NOTES_FIGURES), "a registered name is not one of the notes' figures"
+    assert shipped <= set(CATALOGUE), f"assets not produced by lecture_lib.figures: {shipped - set(CATALOGUE)}"
+
+
+@pytest.mark.parametrize("name", [n for n in figures.NOTES_FIGURES if n != "comparison"])
+def test_each_picture_renders_readably(name):
+    """(The comparison figure counts the FLOPs of a dozen ImageNet models; 07 draws it, and
+    test_comparison_renders_readably below checks it once.)"""
+    _check_readable(name)
+
+
+def test_comparison_renders_readably():
+    _check_readable("comparison")
+
+
+def _check_readable(name):
+    apply_style()
+    fig = CATALOGUE[name].make()
+    titles = [fig._suptitle.get_text() if fig._suptitle is not None else ""] + [ax.get_title() for ax in fig.axes]
+    assert any(len(t.split()) >= 3 for t in titles), f"{name}: no title that says what to see: {titles}"
+    assert fig.get_facecolor()[3] == 1.0, f"{name}: transparent background"
+    width = fig.get_size_inches()[0]
+    assert width <= MAX_WIDTH_IN, f"{name}: {width:.1f} in wide"
+    small = sorted({(round(t.get_fontsize(), 1), t.get_text()[:30]) for t in fig.findobj(Text)
+                    if t.get_visible() and t.get_text().strip() and t.get_fontsize() < MIN_FONT_PT})
+    assert not small, f"{name}: text under {MIN_FONT_PT} pt: {small[:5]}"
 
 
 def test_render_all_writes_the_asked_figures(tmp_path):
-    written = figures.render_all(tmp_path, ["random-search"])
-    assert [p.name for p in written] == ["random-search.png"] and written[0].stat().st_size > 10_000
-
-
-def test_grid_search_tries_three_values_random_nine():
-    fig = figures.show("random-search")
-    titles = [ax.get_title() for ax in fig.axes]
-    assert "3 distinct values" in titles[0] and "9 distinct values" in titles[1]
+    written = figures.render_all(tmp_path, ["random-search", "crossvalidation"])
+    assert [p.name for p in written] == ["random-search.png", "crossvalidation.png"]
+    assert all(p.stat().st_size > 10_000 for p in written)
+    with pytest.raises(ValueError, match="name='nope'"):
+        figures.render_all(tmp_path, ["nope"])
