@@ -10,8 +10,8 @@ import pytest
 from lecture_lib import figures
 from lecture_lib.data import digits
 from lecture_lib.experiments import batchnorm as B
-from lecture_lib.experiments import batchnorm_batch as BB
-from lecture_lib.experiments import batchnorm_training as T
+from lecture_lib.experiments.batchnorm import batch as BB
+from lecture_lib.experiments.batchnorm import training as T
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from lecture_lib.experiments import cnn, cnn_depth
-from lecture_lib.experiments import cnn_training as T
+from lecture_lib.experiments import cnn
+from lecture_lib.experiments.cnn import training as T
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -67,46 +67,46 @@ def test_comparison_counts_and_cites():
 
 
 def test_degradation_and_its_predicates():
-    result = cnn_depth.measure_degradation(np.random.default_rng(6), depths=(8, 20), width=4, n_train=512,
+    result = cnn.measure_degradation(np.random.default_rng(6), depths=(8, 20), width=4, n_train=512,
                                            epochs=6)
-    assert cnn_depth.plain_degrades(result) and cnn_depth.residual_does_not_degrade(result)
+    assert cnn.plain_degrades(result) and cnn.residual_does_not_degrade(result)
     # the opposite: the residual nets' numbers read as plain ones do not show degradation, and
     # the plain nets' numbers read as residual ones do
-    assert not cnn_depth.plain_degrades(replace(result, plain_error=result.residual_error))
-    assert not cnn_depth.residual_does_not_degrade(replace(result, residual_error=result.plain_error))
+    assert not cnn.plain_degrades(replace(result, plain_error=result.residual_error))
+    assert not cnn.residual_does_not_degrade(replace(result, residual_error=result.plain_error))
     assert len(result.plain_curves[0]) == 6
     with pytest.raises(ValueError, match="shallow < deep"):
-        cnn_depth.measure_degradation(0, depths=(20, 8))
+        cnn.measure_degradation(0, depths=(20, 8))
 
 
 def test_additive_gradient_and_the_opposite():
-    result = cnn_depth.measure_additive_gradient(np.random.default_rng(7), depth=56, width=4, n=32)
-    assert cnn_depth.gradient_is_the_sum(result)
-    assert not cnn_depth.gradient_is_the_sum(replace(result, rel_error_sum=result.rel_error_branch_only))
+    result = cnn.measure_additive_gradient(np.random.default_rng(7), depth=56, width=4, n=32)
+    assert cnn.gradient_is_the_sum(result)
+    assert not cnn.gradient_is_the_sum(replace(result, rel_error_sum=result.rel_error_branch_only))
     swapped = replace(result, plain_norms=result.residual_norms, residual_norms=result.plain_norms)
-    assert cnn_depth.shortcuts_even_out_gradients(result) and not cnn_depth.shortcuts_even_out_gradients(swapped)
+    assert cnn.shortcuts_even_out_gradients(result) and not cnn.shortcuts_even_out_gradients(swapped)
 
 
 def test_dense_gradient_and_the_opposite():
-    result = cnn_depth.measure_dense_gradient(np.random.default_rng(9), depth=40, growth_rate=4, n=32)
+    result = cnn.measure_dense_gradient(np.random.default_rng(9), depth=40, growth_rate=4, n=32)
     assert len(result.dense_norms) == len(result.plain_norms) == 40 - 1   # the fc layer is not a conv
-    assert cnn_depth.dense_evens_out_gradients(result) and result.plain_first_over_last > 1
+    assert cnn.dense_evens_out_gradients(result) and result.plain_first_over_last > 1
     swapped = replace(result, plain_norms=result.dense_norms, dense_norms=result.plain_norms)
-    assert not cnn_depth.dense_evens_out_gradients(swapped)
+    assert not cnn.dense_evens_out_gradients(swapped)
 
 
 def test_width_predicate_reads_parameters_time_and_accuracy():
     """No timing is asserted here (benchmarks measure speed): the predicate's logic only."""
-    base = cnn_depth.WidthDepth((40, 8), (10, 22), 100_000, 105_000, 1, 1, 0.4, 0.2, 0.90, 0.91, 2)
-    assert cnn_depth.wide_is_more_efficient(base)
-    assert not cnn_depth.wide_is_more_efficient(replace(base, wide_seconds=0.35))      # not 1.5x faster
-    assert not cnn_depth.wide_is_more_efficient(replace(base, wide_accuracy=0.80))     # much less accurate
-    assert not cnn_depth.wide_is_more_efficient(replace(base, wide_params=200_000))    # not equal budgets
+    base = cnn.WidthDepth((40, 8), (10, 22), 100_000, 105_000, 1, 1, 0.4, 0.2, 0.90, 0.91, 2)
+    assert cnn.wide_is_more_efficient(base)
+    assert not cnn.wide_is_more_efficient(replace(base, wide_seconds=0.35))      # not 1.5x faster
+    assert not cnn.wide_is_more_efficient(replace(base, wide_accuracy=0.80))     # much less accurate
+    assert not cnn.wide_is_more_efficient(replace(base, wide_params=200_000))    # not equal budgets
 
 
 def test_width_experiment_builds_equal_budgets():
-    result = cnn_depth.measure_width_vs_depth(np.random.default_rng(8), epochs=1, n_train=64)
-    assert abs(result.wide_params / result.deep_params - 1) < cnn_depth.PARAM_TOLERANCE
+    result = cnn.measure_width_vs_depth(np.random.default_rng(8), epochs=1, n_train=64)
+    assert abs(result.wide_params / result.deep_params - 1) < cnn.PARAM_TOLERANCE
     assert result.deep_seconds > 0 and result.wide_seconds > 0 and 0 <= result.wide_accuracy <= 1
 
 

@@ -140,7 +140,7 @@ def test_pareto_front_keeps_the_models_no_other_beats():
 
 
 def test_degradation_title_and_markers_come_from_the_result():
-    from lecture_lib.experiments.cnn_depth import Degradation
+    from lecture_lib.experiments.cnn import Degradation
 
     curves = ((0.5, 0.2), (0.6, 0.4))
     degrades = Degradation((8, 20), 4, 100, 2, (0.1, 0.4), (0.05, 0.06), curves, curves, 1.0)

@@ -18,7 +18,7 @@ HEAVY = ("matplotlib", "ipywidgets", "torch")
 # The torch layer and the live layer may import their libraries; everything else (the math, the course
 # machinery, the experiments) imports none of them at import time.
 HEAVY_ALLOWED = {"augment", "torch_rnn", "style", "widgets", "plots", "models", "recipes",
-                 "experiments.regularization_torch", "experiments.regularization_decay"}
+                 "experiments.regularization.augmentation", "experiments.regularization.decay"}
 
 
 def _light_modules():
@@ -29,12 +29,15 @@ def _light_modules():
 
     names = [m.name for m in pkgutil.iter_modules(lecture_lib.__path__)]
     names += [f"experiments.{m.name}" for m in pkgutil.iter_modules(lecture_lib.experiments.__path__)]
+    names += [f"experiments.{m.name}.{sub.name}" for m in pkgutil.iter_modules(lecture_lib.experiments.__path__)
+              if m.ispkg for sub in pkgutil.iter_modules([str(Path(lecture_lib.experiments.__path__[0]) / m.name)])]
     return sorted(n for n in names if n not in HEAVY_ALLOWED)
 
 
 def test_the_math_and_the_experiments_import_no_heavy_library():
     group = _light_modules()
-    assert {"nets", "layers", "optim", "experiments.batchnorm"} <= set(group)
+    assert {"nets", "layers", "optim", "experiments.batchnorm", "experiments.regularization",
+            "experiments.regularization.dropout"} <= set(group)
     code = (f"import importlib, json, sys\n"
             f"heavy = {{}}\n"
             f"for name in {group!r}:\n"
@@ -94,3 +97,50 @@ def test_the_unused_name_check_finds_one(tmp_path):
     path = tmp_path / "n.ipynb"
     nbformat.write(nb, path)
     assert _unused_names(path) == [(0, "math")]
+
+
+def _defined_names(source: str) -> set:
+    """The public names a module's own top-level code binds (functions, classes, assignments)."""
+    names = set()
+    for node in ast.parse(source).body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+    return {n for n in names if not n.startswith("_")}
+
+
+def _experiment_packages():
+    import pkgutil
+
+    import lecture_lib.experiments
+
+    return [m.name for m in pkgutil.iter_modules(lecture_lib.experiments.__path__) if m.ispkg]
+
+
+def test_experiment_packages_are_the_split_stems():
+    assert {"activations", "backprop", "optimizers", "practice", "batchnorm", "regularization", "cnn",
+            "rnn"} <= set(_experiment_packages())
+
+
+@pytest.mark.parametrize("stem", _experiment_packages())
+def test_an_experiment_package_re_exports_every_name_of_its_modules(stem):
+    """``experiments.<stem>.<name>`` is the path of every public name of the package's modules (its
+    ``__all__`` where it has one; the ledger names ``<stem>.measure_<what>``), and it is the object
+    its module defines."""
+    import importlib
+    import pkgutil
+
+    package = importlib.import_module(f"lecture_lib.experiments.{stem}")
+    missing, other = [], []
+    for info in pkgutil.iter_modules(package.__path__):
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        public = getattr(module, "__all__", None) or _defined_names(Path(module.__file__).read_text())
+        for name in sorted(public):
+            if not hasattr(package, name):
+                missing.append(f"{info.name}.{name}")
+            elif getattr(package, name) is not getattr(module, name):
+                other.append(f"{info.name}.{name}")
+    assert not missing, f"experiments.{stem} does not re-export {missing}"
+    assert not other, f"experiments.{stem} re-exports another object under the names {other}"

@@ -10,7 +10,6 @@ import torch
 
 from lecture_lib import bptt, charlm, figures, layers, optim, recall_task, torch_rnn
 from lecture_lib.experiments import rnn as E
-from lecture_lib.experiments import rnn_charlm, rnn_lstm
 from lecture_lib.gradcheck import numerical_gradient, rel_error
 
 
@@ -106,9 +105,9 @@ def test_clipping_experiment_predicates():
 
 # --------------------------------------------------------------------------- the LSTM's cell state, the memory task
 def test_cell_gradient_outlasts_and_its_opposite():
-    cell = rnn_lstm.measure_cell_gradient(30, hidden=16, forget_biases=(0.0, 1.0), rng=0)
-    assert rnn_lstm.cell_path_outlasts(cell, 1.0)
-    assert not rnn_lstm.cell_path_outlasts(cell, 0.0) or cell.kept(0.0) < cell.kept(1.0)
+    cell = E.measure_cell_gradient(30, hidden=16, forget_biases=(0.0, 1.0), rng=0)
+    assert E.cell_path_outlasts(cell, 1.0)
+    assert not E.cell_path_outlasts(cell, 0.0) or cell.kept(0.0) < cell.kept(1.0)
     assert cell.forget_gate_mean[1.0] == pytest.approx(1 / (1 + math.exp(-1)), abs=0.05)
 
 
@@ -131,11 +130,11 @@ def test_recall_batch_and_loss_gradient():
 
 
 def test_long_range_thresholds_and_their_opposites():
-    trained = rnn_lstm.measure_long_range(lengths=(4,), steps=120, models=(("lstm", 1.0),), rng=0)
-    untrained = rnn_lstm.measure_long_range(lengths=(4,), steps=1, models=(("lstm", 1.0),), rng=0)
-    name = rnn_lstm.model_name("lstm", 1.0)
-    assert rnn_lstm.learned(trained.accuracy[name][0]) and not rnn_lstm.failed(trained.accuracy[name][0])
-    assert rnn_lstm.failed(untrained.accuracy[name][0]) and not rnn_lstm.learned(untrained.accuracy[name][0])
+    trained = E.measure_long_range(lengths=(4,), steps=120, models=(("lstm", 1.0),), rng=0)
+    untrained = E.measure_long_range(lengths=(4,), steps=1, models=(("lstm", 1.0),), rng=0)
+    name = E.model_name("lstm", 1.0)
+    assert E.learned(trained.accuracy[name][0]) and not E.failed(trained.accuracy[name][0])
+    assert E.failed(untrained.accuracy[name][0]) and not E.learned(untrained.accuracy[name][0])
     assert trained.solved_at[name][0] is not None and untrained.solved_at[name][0] is None
 
 
@@ -167,8 +166,8 @@ def test_ngram_baselines(text):
     assert bigram < 1e-6, "a bigram predicts 'the the the ...' perfectly"
     assert charlm.ngram_bits_per_char(charlm.ngram_counts(periodic, 1, vocab.size), periodic, 1e-9) == \
         pytest.approx(2.0, rel=1e-6), "four equally frequent characters: 2 bits for the unigram"
-    assert rnn_charlm.beats({"m": 1.0, "b": 2.5}, "m", "b", by=1.0)
-    assert not rnn_charlm.beats({"m": 1.0, "b": 1.5}, "m", "b", by=1.0), "saves 0.5 bit, not 1"
+    assert E.beats({"m": 1.0, "b": 2.5}, "m", "b", by=1.0)
+    assert not E.beats({"m": 1.0, "b": 1.5}, "m", "b", by=1.0), "saves 0.5 bit, not 1"
 
 
 def test_temperature(text):
@@ -239,9 +238,9 @@ def test_bad_input_names_the_argument():
     with pytest.raises(ValueError, match="nonlinearity='relu' is not known"):
         bptt.unroll(np.eye(2), np.zeros((3, 1, 2)), np.zeros((1, 2)), "relu")
     with pytest.raises(ValueError, match="steps=0 is not valid"):
-        rnn_lstm.measure_long_range(lengths=(4,), steps=0, rng=0)
+        E.measure_long_range(lengths=(4,), steps=0, rng=0)
     with pytest.raises(TypeError, match="rng=None is not valid"):
-        rnn_lstm.measure_cell_gradient(rng=None)
+        E.measure_cell_gradient(rng=None)
     with pytest.raises(ValueError, match=r"length=1 is not valid; expected an integer >= 2"):
         recall_task.recall_batch(0, 3, 1)
     with pytest.raises(ValueError, match="clip='both' is not known"):

@@ -1,5 +1,5 @@
 """Figures of 05_batchnorm: each takes the result of a ``measure_*`` experiment of
-:mod:`lecture_lib.experiments.batchnorm` / ``batchnorm_training`` and returns a pyplot-free Figure.
+:mod:`lecture_lib.experiments.batchnorm` and returns a pyplot-free Figure.
 The notes' picture ``normalize`` is registered here."""
 
 from __future__ import annotations
@@ -8,7 +8,6 @@ import numpy as np
 from matplotlib.colors import PowerNorm
 
 from ..experiments import batchnorm as B
-from ..experiments import batchnorm_training as T
 from ..figures import figure
 from ..style import COLORS, LINESTYLES, MARKERS, new_figure, style_marker
 
@@ -127,7 +126,7 @@ def plot_gradient_flow(result: B.GradientFlow):
 
 
 # --------------------------------------------------------------------------- training sweeps
-def plot_lr_scale_grid(result: T.LrScaleGrid):
+def plot_lr_scale_grid(result: B.LrScaleGrid):
     """Two heat-maps of validation accuracy over learning rate x weight std; × marks divergence."""
     fig = new_figure(12.5, 4.8)
     axes = fig.subplots(1, 2, sharey=True)
@@ -149,7 +148,7 @@ def plot_lr_scale_grid(result: T.LrScaleGrid):
     axes[0].set_ylabel("learning rate (log)")
     fig.colorbar(image, ax=axes, shrink=0.9, label="validation accuracy (× diverged)")
     fig.suptitle(f"{result.depth} hidden layers of {result.width}, SGD + momentum, {result.epochs} epoch(s): "
-                 f"where each net trains (accuracy ≥ {T.TRAINS_ACC:.0%})")
+                 f"where each net trains (accuracy ≥ {B.TRAINS_ACC:.0%})")
     return fig
 
 
@@ -199,7 +198,7 @@ def plot_test_time(result: B.TestTimeResult, ax=None):
     return fig
 
 
-def plot_batch_size(result: T.BatchSizeSweep, ax=None):
+def plot_batch_size(result: B.BatchSizeSweep, ax=None):
     fig, ax = _axes(ax, 9, 4.0)
     sizes = result.batch_sizes
     ax.semilogx(sizes, result.batchnorm, label="batch norm (test mode)", **style_marker(0))
@@ -216,7 +215,7 @@ def plot_batch_size(result: T.BatchSizeSweep, ax=None):
     return fig
 
 
-def plot_steps_to_target(result: T.StepsToTarget, ax=None):
+def plot_steps_to_target(result: B.StepsToTarget, ax=None):
     fig, ax = _axes(ax, 8, 3.8)
     for k, norm in enumerate(("none", "batchnorm")):
         steps = {"none": result.plain, "batchnorm": result.batchnorm}[norm]
@@ -234,7 +233,7 @@ def plot_steps_to_target(result: T.StepsToTarget, ax=None):
     return fig
 
 
-def plot_layer_sensitivity(result: T.LayerSensitivity, ax=None):
+def plot_layer_sensitivity(result: B.LayerSensitivity, ax=None):
     fig, ax = _axes(ax, 8, 3.6)
     layers = np.arange(1, len(result.plain) + 1)
     ax.semilogy(layers, result.plain, label=NORM_LABELS["none"], **style_marker(0))
@@ -247,7 +246,7 @@ def plot_layer_sensitivity(result: T.LayerSensitivity, ax=None):
 
 
 # --------------------------------------------------------------------------- the notes' figure
-def _draw_boundaries(ax, result: T.Boundaries, title: str):
+def _draw_boundaries(ax, result: B.Boundaries, title: str):
     pts = result.points
     for k in (0, 1):
         sel = result.labels == k
@@ -269,8 +268,8 @@ def _draw_boundaries(ax, result: T.Boundaries, title: str):
 
 
 @figure("normalize", notebook="05_batchnorm")
-def plot_normalize(sensitivity: T.WeightSensitivity | None = None, centred: T.Boundaries | None = None,
-                   offset: T.Boundaries | None = None, *, seed: int = 0):
+def plot_normalize(sensitivity: B.WeightSensitivity | None = None, centred: B.Boundaries | None = None,
+                   offset: B.Boundaries | None = None, *, seed: int = 0):
     """The notes' picture, measured. Left and middle: one classifier of two digit classes in two
     features, on centred inputs and on the same inputs moved away from the origin; thin lines are
     the boundaries after random weight changes of 10 %. Right: the loss change per relative weight
@@ -280,9 +279,9 @@ def plot_normalize(sensitivity: T.WeightSensitivity | None = None, centred: T.Bo
 
         splits = digits(seed=0)
         data = splits.standardized()
-        sensitivity = sensitivity or T.measure_weight_sensitivity(splits, rng=np.random.default_rng(seed))
-        centred = centred or T.measure_boundaries(data, offset=0.0, rng=np.random.default_rng(seed))
-        offset = offset or T.measure_boundaries(data, offset=6.0, rng=np.random.default_rng(seed))
+        sensitivity = sensitivity or B.measure_weight_sensitivity(splits, rng=np.random.default_rng(seed))
+        centred = centred or B.measure_boundaries(data, offset=0.0, rng=np.random.default_rng(seed))
+        offset = offset or B.measure_boundaries(data, offset=6.0, rng=np.random.default_rng(seed))
     fig = new_figure(14, 4.6)
     ax_c, ax_o, ax_s = fig.subplots(1, 3, width_ratios=(1, 1, 1.2))
     _draw_boundaries(ax_c, centred, "centred inputs")

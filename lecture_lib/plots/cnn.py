@@ -154,7 +154,7 @@ def plot_degradation(result, ax=None):
                     fillstyle="none", markeredgewidth=1.8, linestyle="none")
     ticks = [t for t in MaxNLocator(integer=True, nbins=8).tick_values(1, result.epochs) if 1 <= t <= result.epochs]
     ax.set_xticks([*ticks, end], [*(f"{t:.0f}" for t in ticks), "end"])
-    from ..experiments.cnn_depth import plain_degrades, residual_does_not_degrade
+    from ..experiments.cnn.depth import plain_degrades, residual_does_not_degrade
 
     plain = "the deeper plain net trains worse" if plain_degrades(result) else "the deeper plain net does not degrade"
     residual = "the deeper ResNet does not" if residual_does_not_degrade(result) else "the deeper ResNet does"

@@ -182,7 +182,7 @@ def plot_cell_gradient(result, ax=None):
 def plot_long_range(result, ax=None):
     """Accuracy on fresh sequences against the length to remember, by model; chance as a line;
     the title names the models that still recall at the longest length."""
-    from ..experiments.rnn_lstm import learned
+    from ..experiments.rnn.lstm import learned
     from ..recall_task import SYMBOLS
 
     fig, ax = _axes(ax, 8, 4.2)

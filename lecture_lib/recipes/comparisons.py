@@ -262,7 +262,7 @@ def fewer_steps(speedup: float) -> str:
 
 
 def _batchnorm_finding(c: Comparison) -> str:
-    from ..experiments.batchnorm_training import PAPER_SPEEDUP  # the paper's figure (its module loads the digits' nets)
+    from ..experiments.batchnorm.training import PAPER_SPEEDUP  # the paper's figure (its module loads the digits' nets)
 
     target, reference = batchnorm_target(c), c.labels[0]
     finals = ", ".join(f"{label} {c.run_of(label).accuracy:.1%}" for label in c.labels)

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import bptt, layers, optim
-from .._checks import as_rng, check_positive_int
-from ..recall_task import SYMBOLS, init_recall_model, recall_batch, recall_loss
-from .rnn import _one_thread
+from ... import bptt, layers, optim
+from ..._checks import as_rng, check_positive_int
+from ...recall_task import SYMBOLS, init_recall_model, recall_batch, recall_loss
+from .vanilla import _one_thread
 
 # --------------------------------------------------------------------------- a long-range memory task
 LEARNED = 0.9           # accuracy at which a model has learned a length

@@ -10,8 +10,8 @@ from functools import cache
 
 import numpy as np
 
-from .._checks import check_int, check_positive_int, check_probability
-from ..config import single_thread
+from ..._checks import check_int, check_positive_int, check_probability
+from ...config import single_thread
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class DigitImages:
 @cache
 def digit_images(seed: int = 0) -> DigitImages:
     """The digits as images (cached: the arrays are shared, treat them as read-only)."""
-    from ..data import digits
+    from ...data import digits
 
     splits = digits(seed=seed)
     X = np.concatenate([splits.X_train, splits.X_val])
@@ -44,7 +44,7 @@ def digit_images(seed: int = 0) -> DigitImages:
 
 def accuracy(model, X, y) -> float:
     """Accuracy in eval mode (batch norm with running statistics), without gradients."""
-    from ..train import evaluate
+    from ...train import evaluate
 
     with single_thread():
         return evaluate(model, X, y, device="cpu")[1]
@@ -84,7 +84,7 @@ def train(model, X, y, *, epochs: int, lr: float, batch_size: int = 64, seed: in
     waits), through :func:`lecture_lib.train.fit`, then :func:`recalibrate_batch_norm` on ``X``.
     CPU time (of the training alone), not wall time, so that other processes on the machine do
     not count."""
-    from ..train import fit
+    from ...train import fit
 
     epochs = check_positive_int(epochs, "epochs")
     with single_thread():
@@ -115,7 +115,7 @@ def conv_gradient_norms(model, X, y) -> np.ndarray:
 # --------------------------------------------------------------------------- Deep Compression
 def weight_tensors(model) -> list:
     """The weights of every conv and fc layer (what Deep Compression prunes and shares)."""
-    from ..models.anatomy import weight_layers
+    from ...models.anatomy import weight_layers
 
     return [m.weight for _, m in weight_layers(model)]
 
@@ -127,7 +127,7 @@ def prune(model, fraction: float) -> None:
     import torch.nn.utils.prune as torch_prune
 
     fraction = check_probability(fraction, "fraction", allow_one=False)
-    from ..models.anatomy import weight_layers
+    from ...models.anatomy import weight_layers
 
     pairs = [(m, "weight") for _, m in weight_layers(model)]
     torch_prune.global_unstructured(pairs, pruning_method=torch_prune.L1Unstructured, amount=fraction)
@@ -136,7 +136,7 @@ def prune(model, fraction: float) -> None:
 def make_pruning_permanent(model) -> None:
     import torch.nn.utils.prune as torch_prune
 
-    from ..models.anatomy import weight_layers
+    from ...models.anatomy import weight_layers
 
     for _, m in weight_layers(model):
         if torch_prune.is_pruned(m):

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .._checks import as_rng, check_int, torch_seed_from
-from . import cnn_training as T
+from ..._checks import as_rng, check_int, torch_seed_from
+from . import training as T
 
 # --------------------------------------------------------------------------- ResNet: degradation
 DEGRADATION_GAP = 0.05   # training error 5 points higher for the deeper net counts as degradation
@@ -39,7 +39,7 @@ def measure_degradation(rng, depths=(20, 56), width: int = 8, n_train: int | Non
     with the same seed, optimizer and epochs; record their training error."""
     import torch
 
-    from ..models.cifar_resnet import cifar_resnet
+    from ...models.cifar_resnet import cifar_resnet
 
     rng = as_rng(rng)
     depths = tuple(check_int(d, "depth", min=8) for d in depths)
@@ -102,9 +102,9 @@ def measure_additive_gradient(rng, depth: int = 56, width: int = 8, n: int = 256
     initialization, on a batch of ``n`` digits."""
     import torch
 
-    from .. import layers
-    from ..gradcheck import numerical_gradient_array, rel_error
-    from ..models.cifar_resnet import cifar_resnet
+    from ... import layers
+    from ...gradcheck import numerical_gradient_array, rel_error
+    from ...models.cifar_resnet import cifar_resnet
 
     rng = as_rng(rng)
     x = rng.standard_normal((2, 3, 5, 5))
@@ -175,8 +175,8 @@ def measure_width_vs_depth(rng, deep=(40, 8), wide=(10, 22), epochs: int = 4, n_
     a shallow, wide one with about as many parameters, trained alike on the digits."""
     import torch
 
-    from ..models import wrn
-    from ..models.anatomy import flops, parameter_count
+    from ...models import wrn
+    from ...models.anatomy import flops, parameter_count
 
     rng = as_rng(rng)
     data = T.digit_images()
@@ -229,7 +229,7 @@ def measure_dense_gradient(rng, depth: int = 40, growth_rate: int = 12, n: int =
     on a batch of ``n`` digits."""
     import torch
 
-    from ..models import densenet_cifar
+    from ...models import densenet_cifar
 
     rng = as_rng(rng)
     data = T.digit_images()

@@ -2,7 +2,7 @@
 cost of the NumPy convolutions, a small CNN on the digits, parameters, FLOPs and layers counted
 from the modules, small filters, and Deep Compression. Each ``measure_<what>`` returns a frozen
 result; each threshold a verdict asserts is a named constant with a named predicate. The
-experiments about depth (degradation, residual and dense gradients, width) are in ``cnn_depth``.
+experiments about depth (degradation, residual and dense gradients, width) are in :mod:`.depth`.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._checks import as_rng, check_int, check_positive_int, torch_seed_from
-from ..config import single_thread
-from . import cnn_training as T
+from ..._checks import as_rng, check_int, check_positive_int, torch_seed_from
+from ...config import single_thread
+from . import training as T
 
 # Published ImageNet top-1 accuracy (%, single 224x224 crop) of the models as torchvision ships them:
 # the "acc@1" of each model's IMAGENET1K_V1 weights in torchvision's model metadata.
@@ -78,7 +78,7 @@ def measure_conv_cost(rng, shape=(4, 4, 12, 12, 8, 3), memory_shape=(64, 16, 32,
     import torch
     import torch.nn.functional as F
 
-    from .. import layers
+    from ... import layers
 
     rng = as_rng(rng)
 
@@ -127,7 +127,7 @@ def measure_digits_cnn(rng, width: int = 16, epochs: int = 5, lr: float = 1e-2) 
     training images with AdamW, on one CPU thread; test on the other 360."""
     import torch
 
-    from ..models import digits_cnn
+    from ...models import digits_cnn
 
     rng = as_rng(rng)
     data = T.digit_images()
@@ -162,7 +162,7 @@ CLASSIC = ("alexnet", "vgg16", "googlenet", "resnet18", "resnet50", "resnet152",
 def measure_comparison(archs=CLASSIC) -> Comparison:
     """Parameters, FLOPs and depth of each architecture counted from our modules, beside its
     published top-1 accuracy (deterministic)."""
-    from ..models.anatomy import describe, flops_of
+    from ...models.anatomy import describe, flops_of
 
     archs = tuple(archs)
     unknown = [a for a in archs if a not in PUBLISHED_TOP1]
@@ -222,8 +222,8 @@ def measure_small_filters(rng, channels: int = 64, size: int = 15, small: int = 
     measured), parameters, FLOPs, nonlinearities."""
     import torch
 
-    from ..layers import receptive_field
-    from ..models.anatomy import flops, parameter_count
+    from ...layers import receptive_field
+    from ...models.anatomy import flops, parameter_count
 
     rng = as_rng(rng)
     channels, layers = check_positive_int(channels, "channels"), check_positive_int(layers, "layers")
@@ -267,7 +267,7 @@ def measure_parameter_ratio(large: str = "alexnet", small: str = "googlenet", **
     """How many times more parameters ``large`` has than ``small``, both at torchvision's
     ImageNet configuration (counted from the modules, built on the meta device). Deterministic:
     no randomness to seed."""
-    from ..models.anatomy import describe
+    from ...models.anatomy import describe
 
     big, little = describe(large).parameters, describe(small, **small_kwargs).parameters
     return ParameterRatio(large, small, big, little, big / little)
@@ -314,7 +314,7 @@ def measure_deep_compression(model, rng, prune_fraction: float = 0.75, bits: int
     weights among 2**bits values (k-means), and count the bytes of the sparse, coded model."""
     import torch
 
-    from ..models.anatomy import describe
+    from ...models.anatomy import describe
 
     rng = as_rng(rng)
     data = T.digit_images()
@@ -353,7 +353,7 @@ class LayerCount:
 def measure_layer_count(archs=("alexnet", "vgg16", "googlenet", "resnet18", "resnet50", "resnet152",
                                "densenet121")) -> LayerCount:
     """Weight layers of each model, counted two ways from its modules (deterministic)."""
-    from ..models.anatomy import describe
+    from ...models.anatomy import describe
 
     archs = tuple(archs)
     unknown = [a for a in archs if a not in NAMED_DEPTH]

@@ -2,12 +2,11 @@
 batch norm produces, the identity gamma and beta can recover, the conv version's per-channel
 statistics, gradient flow, the differences from torch, and the two backward passes.
 
-How an example's output depends on its batch (the noise, test mode) is in
-:mod:`lecture_lib.experiments.batchnorm_batch`; the training sweeps (learning rate x weight scale,
-batch size, steps to a target, sensitivity of the loss) in
-:mod:`lecture_lib.experiments.batchnorm_training`. Every MLP here is
-:class:`lecture_lib.nets.MLP`. Each threshold the notebook asserts is a named constant with a
-named predicate, and the unit tests run the opposite experiment.
+How an example's output depends on its batch (the noise, test mode) is in :mod:`.batch`; the
+training sweeps (learning rate x weight scale, batch size, steps to a target, sensitivity of the
+loss) in :mod:`.training`. Every MLP here is :class:`lecture_lib.nets.MLP`. Each threshold the
+notebook asserts is a named constant with a named predicate, and the unit tests run the opposite
+experiment.
 """
 
 from __future__ import annotations
@@ -17,10 +16,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import layers, nets, optim
-from .._checks import as_rng, check_array, check_positive_int, check_scalar
-from ..config import single_thread
-from ..data import Splits
+from ... import layers, nets, optim
+from ..._checks import as_rng, check_array, check_positive_int, check_scalar
+from ...config import single_thread
+from ...data import Splits
 
 # --------------------------------------------------------------------------- thresholds
 RECOVERS_TOL = 1e-10          # max |out - x| when gamma, beta undo the normalization
@@ -415,8 +414,8 @@ class BackwardComparison:
 
 
 def measure_backward_comparison(*, n: int = 256, d: int = 256, repeats: int = 50, rng) -> BackwardComparison:
-    from ..gradcheck import rel_error
-    from ..timing import best_seconds
+    from ...gradcheck import rel_error
+    from ...timing import best_seconds
 
     rng = as_rng(rng)
     x = rng.normal(1.0, 3.0, (check_positive_int(n, "n"), check_positive_int(d, "d")))

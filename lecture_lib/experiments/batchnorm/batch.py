@@ -11,11 +11,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import nets, optim
-from .._checks import as_rng, check_positive_int, check_scalar
-from ..config import single_thread
-from ..data import Splits
-from .batchnorm import DeepTraining
+from ... import nets, optim
+from ..._checks import as_rng, check_positive_int, check_scalar
+from ...config import single_thread
+from ...data import Splits
+from .layer import DeepTraining
 
 BATCH_INDEPENDENT_TOL = 1e-12  # test mode: an example's output alone vs inside a batch
 NOISE_SHRINK = 3.0            # batch noise at small batches vs the largest (sqrt(256/8) = 5.7)

@@ -1,5 +1,6 @@
-"""The torch experiments of 06_regularization (found through :mod:`.regularization` too): data
-augmentation and label-preserving flips, stochastic depth, fractional max pooling.
+"""The torch experiments of 06_regularization, noise added to the data or to the network (re-exported
+by :mod:`lecture_lib.experiments.regularization`): data augmentation and label-preserving flips,
+stochastic depth, fractional max pooling.
 
 All train small plain torch modules on scikit-learn's digits (8 x 8 images, pixels in [0, 1]),
 on ``lecture_lib.config.choose_device()`` (the CPU here; a GPU when there is one),
@@ -18,10 +19,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .. import augment, nets, optim
-from .._checks import as_rng, check_choice, check_int, check_positive_int, check_probability, torch_seed_from
-from ..config import choose_device, single_thread
-from ..train import evaluate, fit
+from ... import augment, nets, optim
+from ..._checks import as_rng, check_choice, check_int, check_positive_int, check_probability, torch_seed_from
+from ...config import choose_device, single_thread
+from ...train import evaluate, fit
 
 
 # --------------------------------------------------------------------------- data and seeding
@@ -37,7 +38,7 @@ class DigitImages:
 
 @lru_cache(maxsize=1)
 def _digit_arrays():
-    from ..data import digits
+    from ...data import digits
 
     s = digits(seed=0)
     return (s.X_train, s.y_train, np.concatenate([s.X_val, s.X_test]), np.concatenate([s.y_val, s.y_test]))
@@ -225,7 +226,7 @@ def measure_stochastic_depth(*, depth: int = 14, width: int = 8, survival_last=(
     """Train the :mod:`lecture_lib.models.stochastic_depth` ResNet (``survival_last`` = 1 is the plain
     ResNet, the same initial weights) on digits, in lockstep, with SGD (momentum 0.9, weight decay
     5e-4, the learning rate divided by 10 for the last quarter of the epochs)."""
-    from ..models.stochastic_depth import stochastic_depth_resnet
+    from ...models.stochastic_depth import stochastic_depth_resnet
 
     rng = as_rng(rng)
     survival_last = np.array([check_probability(p, "survival_last item", allow_zero=False) for p in survival_last])

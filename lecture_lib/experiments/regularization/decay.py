@@ -1,4 +1,4 @@
-"""The weight-decay experiments of 06_regularization (re-exported by :mod:`.regularization`): L2 in
+"""The weight-decay experiments of 06_regularization (re-exported by the package): L2 in
 the loss against the optimizers' weight decay on the course's NumPy MLP (SGD, Adam, AdamW), a weight
 that only the decay moves, and what decay does to the residual blocks of a small torch network.
 """
@@ -11,12 +11,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from .. import nets, optim
-from .._checks import as_rng, check_choice, check_positive_int, torch_seed_from
-from ..config import choose_device, single_thread
-from ..train import evaluate, fit
-from .regularization import digits_task
-from .regularization_torch import _digit_arrays, seeded
+from ... import nets, optim
+from ..._checks import as_rng, check_choice, check_positive_int, torch_seed_from
+from ...config import choose_device, single_thread
+from ...train import evaluate, fit
+from .augmentation import _digit_arrays, seeded
+from .dropout import digits_task
 
 
 # --------------------------------------------------------------------------- L2 in the loss vs weight decay
@@ -172,7 +172,7 @@ class ResidualDecay:
 
 
 def _task_tensors(task: str, n: int, rng):
-    from ..data import spiral
+    from ...data import spiral
 
     if task == "digits (linear suffices)":
         X, y, X_held, y_held = _digit_arrays()

@@ -1,9 +1,8 @@
 """Experiments of 08_rnns on the vanilla RNN: the recurrence and its shared weights, the gates
 checked against numerical gradients and torch, gradients through time, and clipping.
 
-The LSTM's cell state and the long-range memory task are in
-:mod:`lecture_lib.experiments.rnn_lstm`, the character-level language model in
-:mod:`lecture_lib.experiments.rnn_charlm`. Each ``measure_<what>(..., rng)`` returns a frozen
+The LSTM's cell state and the long-range memory task are in :mod:`.lstm`, the character-level
+language model in :mod:`.language_model`. Each ``measure_<what>(..., rng)`` returns a frozen
 dataclass; the thresholds the notebook asserts are named constants, each with its predicate, and
 tests/test_rnn_experiments.py runs the opposite experiment of each one.
 """
@@ -16,10 +15,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import bptt, charlm, layers
-from .._checks import as_rng, check_positive, check_positive_int
-from ..autodiff import Value
-from ..config import single_thread
+from ... import bptt, charlm, layers
+from ..._checks import as_rng, check_positive, check_positive_int
+from ...autodiff import Value
+from ...config import single_thread
 
 
 def _one_thread(measure):
@@ -181,8 +180,8 @@ def measure_gate_checks(*, batch: int = 2, length: int = 3, input_size: int = 4,
     shapes, and parity with torch on the same shapes."""
     import torch
 
-    from .. import torch_rnn
-    from ..gradcheck import numerical_gradient_array, rel_error
+    from ... import torch_rnn
+    from ...gradcheck import numerical_gradient_array, rel_error
 
     rng = as_rng(rng)
     N, T, D, H = batch, length, input_size, hidden
@@ -341,7 +340,7 @@ def measure_clipping(*, hidden: int = 64, steps: int = 150, lr: float = 0.5, rad
         m.params["Wh"][:] = bptt.recurrent_matrix(hidden, radius, "orthogonal", np.random.default_rng(seed + 1))
         return m
 
-    from .. import optim
+    from ... import optim
 
     runs = []
     for name, clip, at in (("no clipping", None, 1.0), ("clip by norm", "norm", max_norm),

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import cache, layers, nets, optim
-from .._checks import as_rng, check_array, check_positive, check_positive_int
-from ..config import single_thread
-from ..data import Splits
-from .batchnorm import DeepTraining
+from ... import cache, layers, nets, optim
+from ..._checks import as_rng, check_array, check_positive, check_positive_int
+from ...config import single_thread
+from ...data import Splits
+from .layer import DeepTraining
 
 TRAINS_ACC = 0.5            # validation accuracy that counts as "trains" (chance: 0.1)
 HIGHER_LR_FACTOR = 3.0      # batch norm's largest training lr at least this many times plain's (half a decade)

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import charlm, optim
-from .._checks import as_rng
-from ..config import by_profile, single_thread
+from ... import charlm, optim
+from ..._checks import as_rng
+from ...config import by_profile, single_thread
 
 # --------------------------------------------------------------------------- a character-level language model
 BEATS_UNIGRAM_BY = 1.0   # bits per character a model must save over the unigram baseline
@@ -58,7 +58,7 @@ def measure_char_lm(*, rnn_steps: int | None = None, hidden: int = 100, seq_len:
                            optimizer=optim.Adagrad(lr=lr), clip="value", clip_at=CLIP_AT,
                            sample_every=sample_every, rng=rng, on_sample=on_sample)
         bits["vanilla RNN"] = charlm.bits_per_char(model, test)
-    from .. import torch_rnn
+    from ... import torch_rnn
 
     lstm_model, record = torch_rnn.trained_char_lstm(lstm_config)
     bits["LSTM"] = float(record["test_bits"])

@@ -1,8 +1,7 @@
-"""The measurements of 06_regularization. This module: the dropout family on the course's NumPy MLP
-(dropout, DropConnect, the Monte Carlo view of test-time scaling, the ensemble, unit deletion) and
-the spiral fits of the regularization explorer; :mod:`.regularization_torch` (augmentation,
-stochastic depth, fractional max pooling) and :mod:`.regularization_decay` (L2 against weight decay,
-weight decay in residual blocks) hold the others, whose names are found here too.
+"""The dropout experiments of 06_regularization, on the course's NumPy MLP: dropout and
+DropConnect, the Monte Carlo view of test-time scaling, the ensemble of subnetworks, unit deletion;
+and the spiral fits of the regularization explorer. The torch experiments are in
+:mod:`.augmentation`, the weight-decay ones in :mod:`.decay`.
 
 Every ``measure_<what>(..., rng)`` returns a frozen dataclass; each threshold a notebook asserts is
 a named constant next to a named predicate, and tests/test_regularization_experiments.py runs the
@@ -22,9 +21,9 @@ from functools import lru_cache
 
 import numpy as np
 
-from .. import layers, nets, optim
-from .._checks import as_rng, check_int, check_positive_int, check_probability
-from ..config import single_thread
+from ... import layers, nets, optim
+from ..._checks import as_rng, check_int, check_positive_int, check_probability
+from ...config import single_thread
 
 METHODS = ("none", "dropout", "dropconnect")
 
@@ -42,7 +41,7 @@ class DigitsTask:
 
 @lru_cache(maxsize=1)
 def _standardized_digits():
-    from ..data import digits
+    from ...data import digits
 
     s = digits(seed=0).standardized()
     return (s.X_train.astype(np.float64), s.y_train,
@@ -469,7 +468,7 @@ class SpiralFit:
 
 
 def spiral_split(n_per_class: int, seed: int = 0):
-    from ..data import spiral
+    from ...data import spiral
 
     X, y = spiral(3, check_positive_int(n_per_class, "n_per_class", max=10_000), SPIRAL_NOISE, seed=seed)
     X_val, y_val = spiral(3, 100, SPIRAL_NOISE, seed=seed + 1)
@@ -497,31 +496,3 @@ def fit_spiral(n_per_class: int, keep: float, decay: float, *, epochs: int = 150
         boundary = net.predict(lattice).reshape(grid, grid).astype(np.int8)
     return SpiralFit(np.array(marks), np.array(train_acc), np.array(val_acc), boundary, X, y)
 
-
-# --------------------------------------------------------------------------- found here, defined there
-# The torch experiments and the weight-decay ones live in modules of their own (one idea each); every
-# claim names this module, so their names are found here too, imported on first use (the NumPy
-# experiments above do not load torch).
-ELSEWHERE = {
-    "regularization_torch": (
-        "AugmentationRuns", "DIGIT_RECIPES", "FLIP_PRESERVES", "FlipTest", "POOLINGS", "PoolingRuns",
-        "StochasticDepthRuns", "augmentation_hurts", "averaging_passes_helps",
-        "flip_preserves_all_labels", "measure_augmentation", "measure_flip_labels", "measure_fractional_pooling",
-        "measure_stochastic_depth", "no_clear_change", "no_clear_difference", "no_gain_at_this_scale",
-        "pooling_difference", "saves_time", "test_scaling_matters",
-    ),
-    "regularization_decay": (
-        "DecayComparison", "RESIDUAL_TASKS", "ResidualDecay", "UnusedWeight", "WeightsOnly", "different_training",
-        "measure_l2_vs_weight_decay", "measure_residual_decay", "measure_unused_weight", "needed_blocks_stay",
-        "same_training", "unneeded_blocks_become_identity",
-    ),
-}
-
-
-def __getattr__(name: str):
-    import importlib
-
-    for module, names in ELSEWHERE.items():
-        if name in names:
-            return getattr(importlib.import_module(f"{__package__}.{module}"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
