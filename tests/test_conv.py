@@ -23,6 +23,7 @@ CONV_CASES = [
     (2, 3, 4, 4, 2, 1, 1, 1, 0, 1),
     (1, 2, 11, 11, 2, 3, 3, 4, 0, 1),
     (2, 2, 8, 8, 3, 3, 3, 2, 1, 1),      # the remainder is one row of padding, dropped as torch does
+    (2, 2, 1, 3, 2, 1, 3, 4, 3, 1),      # wide padding: every tap of some outputs reads only padding
 ]
 POOL_CASES = [(2, 3, 4, 4, 2, 2, 2), (2, 2, 7, 7, 3, 3, 2), (1, 3, 6, 8, 2, 4, 2), (2, 2, 5, 5, 1, 1, 1)]
 
