@@ -13,9 +13,10 @@ characters) in the vocabulary, M outputs. Weights act on row vectors, ``h @ Wh``
 
 The sequence gates compute the input projection ``x @ Wx + b`` of every step with one matrix product
 before the time loop, keep their per-step arrays time-major, and write each step's gates in place;
-the backward pass likewise collects every step's gate gradients and forms ``dWx``, ``dWh`` and
-``dx`` with one product each after its loop. Only the recurrence itself, ``prev_h @ Wh``, stays in
-the loop. Every gate keeps its inputs' floating dtype; caches are plain tuples.
+the backward pass likewise collects every step's gate gradients and forms the weight gradients and
+``dx`` with one product each after its loop (the LSTM's ``dWx``, ``db`` and ``dWh`` with a single
+one). Only the recurrence itself, ``prev_h @ Wh``, stays in the loop. Every gate keeps its inputs'
+floating dtype; caches are plain tuples.
 """
 
 from __future__ import annotations
@@ -208,88 +209,96 @@ def lstm_forward(x, h0, Wx, Wh, b):
     Returns (h, cache): h (N, T, H).
 
     Speed: the sigmoid is computed as ``(1 + tanh(a / 2)) / 2``, so halving the i, f, o columns of
-    the weights once lets one ``tanh`` call cover all four gates of a step; the step's arrays are
-    written in place into arrays allocated once (a fresh large array costs page faults).
+    the weights once lets one ``tanh`` call cover all four gates of a step. The gates are stored
+    gate by gate, (4, T, N, H), so each gate of a step is one contiguous block (the step's small
+    element-wise operations cost little more than their call), and the recurrent product is one
+    batched product over the four gates. Each step's input ``[x_t, 1, h_(t-1)]`` is one row block
+    of an array ``xh``: one product before the loop gives every step's ``x_t Wx + b`` (the column
+    of ones carries the bias), and one product after the backward loop gives ``dWx``, ``db`` and
+    ``dWh``. Arrays are allocated once and written in place (a fresh large array costs page faults).
     """
     x, h0, Wx, Wh, b = _check_recurrent(x, h0, Wx, Wh, b, n_blocks=4, sequence=True, h_name="h0")
     N, T, D = x.shape
     H = h0.shape[1]
     half = np.ones(4 * H, dtype=x.dtype)                       # 1/2 on the i, f, o columns, 1 on g
     half[:3 * H] = 0.5
-    shift = 1 - half                                           # then sigmoid = tanh(a / 2) / 2 + 1/2
-    x_tm = np.ascontiguousarray(x.transpose(1, 0, 2))         # time-major (T, N, D)
-    gates = np.empty((T, N, 4 * H), dtype=x.dtype)             # [i, f, o, g] of each step
-    np.matmul(x_tm.reshape(T * N, D), Wx * half, out=gates.reshape(T * N, 4 * H))  # hoisted: all steps at once
-    gates += b * half
-    Wh_half = Wh * half
-    hs = np.empty((T + 1, N, H), dtype=x.dtype)                # hs[0] = h0, hs[t + 1] = h_t
+    xh = np.empty((T + 1, N, D + 1 + H), dtype=x.dtype)        # xh[t] = [x_t, 1, h_(t-1)], time-major
+    xh[:T, :, :D] = x.transpose(1, 0, 2)
+    xh[T, :, :D] = 0                                           # xh[T] holds h_T only
+    xh[:, :, D] = 1
+    xh[0, :, D + 1:] = h0
+    W_in = (np.concatenate([Wx, b[None]]) * half).reshape(D + 1, 4, H).transpose(1, 0, 2)  # (4, D + 1, H)
+    Wh_half = np.ascontiguousarray((Wh * half).reshape(H, 4, H).transpose(1, 0, 2))        # (4, H, H)
+    gates = np.empty((4, T, N, H), dtype=x.dtype)             # gates[k, t]: gate k (i, f, o, g) at step t
+    np.matmul(xh[:T, :, :D + 1].reshape(T * N, D + 1), W_in, out=gates.reshape(4, T * N, H))  # all steps at once
+    i, f, o, g = gates
     cs = np.empty((T + 1, N, H), dtype=x.dtype)                # cs[0] = 0, cs[t + 1] = c_t
     tanh_cs = np.empty((T, N, H), dtype=x.dtype)
-    recurrent = np.empty((N, 4 * H), dtype=x.dtype)
+    recurrent = np.empty((4, N, H), dtype=x.dtype)
     ig = np.empty((N, H), dtype=x.dtype)
-    hs[0] = h0
     cs[0] = 0
     for t in range(T):
-        a = gates[t]                                           # holds x_t Wx + b; becomes [i, f, o, g]
-        np.matmul(hs[t], Wh_half, out=recurrent)
+        a = gates[:, t]                                        # holds x_t Wx + b; becomes [i, f, o, g]
+        np.matmul(xh[t, :, D + 1:], Wh_half, out=recurrent)
         a += recurrent
         np.tanh(a, out=a)
-        a *= half                                              # i, f, o: sigmoid; g: tanh
-        a += shift
-        np.multiply(a[:, H:2 * H], cs[t], out=cs[t + 1])      # f * c
-        np.multiply(a[:, :H], a[:, 3 * H:], out=ig)            # i * g
-        cs[t + 1] += ig
+        sigmoids = gates[:3, t]                                # i, f, o: tanh(a / 2) / 2 + 1/2; g: tanh
+        sigmoids *= 0.5
+        sigmoids += 0.5
+        np.multiply(f[t], cs[t], out=cs[t + 1])
+        np.multiply(i[t], g[t], out=ig)
+        cs[t + 1] += ig                                        # c_t = f * c_(t-1) + i * g
         np.tanh(cs[t + 1], out=tanh_cs[t])
-        np.multiply(a[:, 2 * H:3 * H], tanh_cs[t], out=hs[t + 1])  # o * tanh(c)
-    return np.ascontiguousarray(hs[1:].transpose(1, 0, 2)), (x_tm, Wx, Wh, gates, hs, cs, tanh_cs)
+        np.multiply(o[t], tanh_cs[t], out=xh[t + 1, :, D + 1:])  # h_t = o * tanh(c_t)
+    return np.ascontiguousarray(xh[1:, :, D + 1:].transpose(1, 0, 2)), (xh, Wx, Wh, gates, cs, tanh_cs)
 
 
 def lstm_backward(dh, cache):
     """Backpropagation through time for the LSTM; ``dh`` (N, T, H) is the gradient from the layers
-    above. Returns (dx, dh0, dWx, dWh, db) with the shapes of (x, h0, Wx, Wh, b)."""
-    x_tm, Wx, Wh, gates, hs, cs, tanh_cs = cache
-    T, N, D = x_tm.shape
-    H = Wh.shape[0]
+    above. Returns (dx, dh0, dWx, dWh, db) with the shapes of (x, h0, Wx, Wh, b).
+
+    Each step forms ``dc = dh_t o (1 - tanh(c_t)^2) + dc_(t+1)`` and the gates' pre-activation
+    gradients (``sigmoid' = s (1 - s)``, ``tanh' = 1 - g^2``), then passes ``da_t @ Wh.T`` to the
+    step before; every step's ``da_t`` is kept, so that ``dWx``, ``db``, ``dWh`` and ``dx`` are one
+    product each after the loop."""
+    xh, Wx, Wh, gates, cs, tanh_cs = cache
+    T, N, H = tanh_cs.shape
+    D = Wx.shape[0]
     dh = _check_upstream(dh, "dh", (N, T, H))
-    i, f, o, g = (gates[..., k * H:(k + 1) * H] for k in range(4))
-    # Every step's local factors at once, before the loop: da_k = dc * (factor of k), except for
-    # o, whose gradient comes through h alone. Written in place: one scratch array, no temporaries.
-    da = np.empty_like(gates)
-    scratch = np.empty((T, N, H), dtype=gates.dtype)
-    np.subtract(1, i, out=scratch)
-    scratch *= i
-    np.multiply(scratch, g, out=da[..., :H])                  # dc -> a_i: g * i (1 - i)
-    np.subtract(1, f, out=scratch)
-    scratch *= f
-    np.multiply(scratch, cs[:-1], out=da[..., H:2 * H])       # dc -> a_f: c_(t-1) * f (1 - f)
-    np.subtract(1, o, out=scratch)
-    scratch *= o
-    np.multiply(scratch, tanh_cs, out=da[..., 2 * H:3 * H])   # dh -> a_o: tanh(c) * o (1 - o)
-    np.multiply(g, g, out=scratch)
-    np.subtract(1, scratch, out=scratch)
-    np.multiply(scratch, i, out=da[..., 3 * H:])              # dc -> a_g: i * (1 - g^2)
-    dc_dh = np.multiply(tanh_cs, tanh_cs)
-    np.subtract(1, dc_dh, out=dc_dh)
-    dc_dh *= o                                                 # dh -> c: o * (1 - tanh(c)^2)
+    dh = np.ascontiguousarray(dh.transpose(1, 0, 2), dtype=gates.dtype)   # time-major: dh[t] is contiguous
+    i, f, o, g = gates
+    da = np.empty((T, N, 4, H), dtype=gates.dtype)             # [da_i, da_f, da_o, da_g] of each step
     dprev_h = np.zeros((N, H), dtype=gates.dtype)
     dprev_c = np.zeros((N, H), dtype=gates.dtype)
-    dc = np.empty((N, H), dtype=gates.dtype)
+    dh_t, dc, work = (np.empty((N, H), dtype=gates.dtype) for _ in range(3))
+    local = np.empty((3, N, H), dtype=gates.dtype)
     WhT = np.ascontiguousarray(Wh.T)
     for t in range(T - 1, -1, -1):
-        dprev_h += dh[:, t]                                    # from above + from step t + 1
-        np.multiply(dprev_h, dc_dh[t], out=dc)
-        dc += dprev_c                                          # the cell path from step t + 1
-        a = da[t]                                              # the factors, times dc or dh in place
-        a.reshape(N, 4, H)[:, :2] *= dc[:, None]              # i, f
-        a[:, 2 * H:3 * H] *= dprev_h                           # o
-        a[:, 3 * H:] *= dc                                     # g
+        a = da[t]
+        np.add(dprev_h, dh[t], out=dh_t)                       # from above + from step t + 1
+        np.multiply(tanh_cs[t], tanh_cs[t], out=work)
+        np.subtract(1, work, out=work)
+        work *= o[t]
+        work *= dh_t
+        np.add(work, dprev_c, out=dc)                          # through h_t, plus the cell path from t + 1
+        np.subtract(1, gates[:3, t], out=local)
+        local *= gates[:3, t]                                  # s (1 - s) for i, f, o
+        local[0] *= g[t]
+        local[1] *= cs[t]
+        local[2] *= tanh_cs[t]
+        np.multiply(local[0], dc, out=a[:, 0])                 # da_i = dc * g * i (1 - i)
+        np.multiply(local[1], dc, out=a[:, 1])                 # da_f = dc * c_(t-1) * f (1 - f)
+        np.multiply(local[2], dh_t, out=a[:, 2])               # da_o = dh_t * tanh(c_t) * o (1 - o)
+        np.multiply(g[t], g[t], out=work)
+        np.subtract(1, work, out=work)
+        work *= i[t]
+        np.multiply(work, dc, out=a[:, 3])                     # da_g = dc * i * (1 - g^2)
         np.multiply(dc, f[t], out=dprev_c)
-        np.matmul(a, WhT, out=dprev_h)
+        np.matmul(a.reshape(N, 4 * H), WhT, out=dprev_h)
     da = da.reshape(T * N, 4 * H)
-    dWh = hs[:-1].reshape(T * N, H).T @ da                    # every step's products, at once
-    dWx = x_tm.reshape(T * N, D).T @ da
+    dW = xh[:T].reshape(T * N, D + 1 + H).T @ da               # [dWx; db; dWh]: every step's products at once
     dx = np.ascontiguousarray((da @ Wx.T).reshape(T, N, D).transpose(1, 0, 2))
-    return dx, dprev_h, dWx, dWh, da.sum(axis=0)
+    return dx, dprev_h, dW[:D], dW[D + 1:], dW[D]
 
 
 # --------------------------------------------------------------------------- language-model pieces
