@@ -216,6 +216,30 @@ def test_a_state_seen_before_is_drawn_exactly_as_a_full_redraw(name, control, va
     ex.close()
 
 
+# -- layers: an image or a curve that follows a few controls is drawn into a cached background ------
+@pytest.mark.parametrize("name, control, values", [
+    ("optimizer_paths_explorer", "kappa", [50.0, 200.0, 20.0]),
+    ("optimizer_paths_explorer", "lr", [0.5, 0.1]),
+    ("loss_landscape_explorer", "angle", [60.0, 30.0]),
+    ("search_explorer", "objective", ["both matter", "the first matters"]),
+    ("loss_curves_explorer", "scale", [0.1, 1.0]),
+    ("regularization_explorer", "keep", [0.5, 1.0]),
+    ("normalization_explorer", "activation", ["tanh", "relu"]),
+])
+def test_a_cached_layer_draws_what_a_full_redraw_draws(name, control, values):
+    ex = EXPLORERS[name]()
+    first = ex.pixels()
+    for value in values:
+        ex.controls[control].value = value
+    assert ex.last_error is None
+    assert np.array_equal(ex.pixels(), first)
+    ex._backgrounds.clear()  # nothing kept: the static part and the layer are drawn again
+    ex.invalidate()
+    ex.update()
+    assert np.array_equal(ex.pixels(), first)
+    ex.close()
+
+
 def test_the_augmented_images_kept_for_a_state_are_those_a_fresh_explorer_draws():
     ex = EXPLORERS["augmentation_explorer"](augmentation="crop", strength=0.3, draw=4)
     for value in (0.8, 0.3):
