@@ -258,23 +258,23 @@ def lstm_backward(dh, cache):
     above. Returns (dx, dh0, dWx, dWh, db) with the shapes of (x, h0, Wx, Wh, b).
 
     Each step forms ``dc = dh_t o (1 - tanh(c_t)^2) + dc_(t+1)`` and the gates' pre-activation
-    gradients (``sigmoid' = s (1 - s)``, ``tanh' = 1 - g^2``), then passes ``da_t @ Wh.T`` to the
-    step before; every step's ``da_t`` is kept, so that ``dWx``, ``db``, ``dWh`` and ``dx`` are one
-    product each after the loop."""
+    gradients (``sigmoid' = s (1 - s)``, ``tanh' = 1 - g^2``), stored gate by gate like the gates,
+    then passes ``da_t @ Wh.T`` (one batched product over the four gates, summed) to the step
+    before; ``dWx``, ``db``, ``dWh`` and ``dx`` are one product each over all steps after the loop."""
     xh, Wx, Wh, gates, cs, tanh_cs = cache
     T, N, H = tanh_cs.shape
     D = Wx.shape[0]
     dh = _check_upstream(dh, "dh", (N, T, H))
     dh = np.ascontiguousarray(dh.transpose(1, 0, 2), dtype=gates.dtype)   # time-major: dh[t] is contiguous
     i, f, o, g = gates
-    da = np.empty((T, N, 4, H), dtype=gates.dtype)             # [da_i, da_f, da_o, da_g] of each step
+    da = np.empty((4, T, N, H), dtype=gates.dtype)             # da[k, t]: gate k's gradient at step t
     dprev_h = np.zeros((N, H), dtype=gates.dtype)
     dprev_c = np.zeros((N, H), dtype=gates.dtype)
     dh_t, dc, work = (np.empty((N, H), dtype=gates.dtype) for _ in range(3))
     local = np.empty((3, N, H), dtype=gates.dtype)
-    WhT = np.ascontiguousarray(Wh.T)
+    through = np.empty((4, N, H), dtype=gates.dtype)
+    WhT = np.ascontiguousarray(Wh.reshape(H, 4, H).transpose(1, 2, 0))   # (4, H, H): each gate's block, transposed
     for t in range(T - 1, -1, -1):
-        a = da[t]
         np.add(dprev_h, dh[t], out=dh_t)                       # from above + from step t + 1
         np.multiply(tanh_cs[t], tanh_cs[t], out=work)
         np.subtract(1, work, out=work)
@@ -286,18 +286,20 @@ def lstm_backward(dh, cache):
         local[0] *= g[t]
         local[1] *= cs[t]
         local[2] *= tanh_cs[t]
-        np.multiply(local[0], dc, out=a[:, 0])                 # da_i = dc * g * i (1 - i)
-        np.multiply(local[1], dc, out=a[:, 1])                 # da_f = dc * c_(t-1) * f (1 - f)
-        np.multiply(local[2], dh_t, out=a[:, 2])               # da_o = dh_t * tanh(c_t) * o (1 - o)
+        np.multiply(local[:2], dc, out=da[:2, t])              # da_i = dc g i (1 - i), da_f = dc c_(t-1) f (1 - f)
+        np.multiply(local[2], dh_t, out=da[2, t])              # da_o = dh_t tanh(c_t) o (1 - o)
         np.multiply(g[t], g[t], out=work)
         np.subtract(1, work, out=work)
         work *= i[t]
-        np.multiply(work, dc, out=a[:, 3])                     # da_g = dc * i * (1 - g^2)
+        np.multiply(work, dc, out=da[3, t])                    # da_g = dc i (1 - g^2)
         np.multiply(dc, f[t], out=dprev_c)
-        np.matmul(a.reshape(N, 4 * H), WhT, out=dprev_h)
-    da = da.reshape(T * N, 4 * H)
-    dW = xh[:T].reshape(T * N, D + 1 + H).T @ da               # [dWx; db; dWh]: every step's products at once
-    dx = np.ascontiguousarray((da @ Wx.T).reshape(T, N, D).transpose(1, 0, 2))
+        np.matmul(da[:, t], WhT, out=through)                  # da_t @ Wh.T, gate by gate
+        np.add.reduce(through, axis=0, out=dprev_h)
+    da = da.reshape(4, T * N, H)
+    dW = np.matmul(xh[:T].reshape(T * N, D + 1 + H).T, da)    # [dWx; db; dWh] gate by gate, every step at once
+    dW = dW.transpose(1, 0, 2).reshape(D + 1 + H, 4 * H)
+    dx = np.matmul(da, np.ascontiguousarray(Wx.reshape(D, 4, H).transpose(1, 2, 0))).sum(axis=0)
+    dx = np.ascontiguousarray(dx.reshape(T, N, D).transpose(1, 0, 2))
     return dx, dprev_h, dW[:D], dW[D + 1:], dW[D]
 
 
