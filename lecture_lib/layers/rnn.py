@@ -209,13 +209,15 @@ def lstm_forward(x, h0, Wx, Wh, b):
     Returns (h, cache): h (N, T, H).
 
     Speed: the sigmoid is computed as ``(1 + tanh(a / 2)) / 2``, so halving the i, f, o columns of
-    the weights once lets one ``tanh`` call cover all four gates of a step. The gates are stored
-    gate by gate, (4, T, N, H), so each gate of a step is one contiguous block (the step's small
-    element-wise operations cost little more than their call), and the recurrent product is one
-    batched product over the four gates. Each step's input ``[x_t, 1, h_(t-1)]`` is one row block
-    of an array ``xh``: one product before the loop gives every step's ``x_t Wx + b`` (the column
-    of ones carries the bias), and one product after the backward loop gives ``dWx``, ``db`` and
-    ``dWh``. Arrays are allocated once and written in place (a fresh large array costs page faults).
+    the weights once lets one ``tanh`` call cover all four gates of a step. Each step's arrays sit
+    side by side, ``steps[t] = [i, f, o, g, c_(t-1), tanh(c_t)]``, each (N, H) and contiguous: the
+    step's small element-wise operations then cost little more than their call, the recurrent
+    product is one batched product over the four gates, and the backward pass multiplies
+    ``[i, f, o]`` by ``[g, c_(t-1), tanh(c_t)]`` in one operation. Each step's input
+    ``[x_t, 1, h_(t-1)]`` is one row block of an array ``xh``: one product before the loop gives
+    every step's ``x_t Wx + b`` (the column of ones carries the bias), and one after the backward
+    loop gives ``dWx``, ``db`` and ``dWh``. Arrays are allocated once and written in place (a fresh
+    large array costs page faults).
     """
     x, h0, Wx, Wh, b = _check_recurrent(x, h0, Wx, Wh, b, n_blocks=4, sequence=True, h_name="h0")
     N, T, D = x.shape
@@ -229,28 +231,27 @@ def lstm_forward(x, h0, Wx, Wh, b):
     xh[0, :, D + 1:] = h0
     W_in = (np.concatenate([Wx, b[None]]) * half).reshape(D + 1, 4, H).transpose(1, 0, 2)  # (4, D + 1, H)
     Wh_half = np.ascontiguousarray((Wh * half).reshape(H, 4, H).transpose(1, 0, 2))        # (4, H, H)
-    gates = np.empty((4, T, N, H), dtype=x.dtype)             # gates[k, t]: gate k (i, f, o, g) at step t
-    np.matmul(xh[:T, :, :D + 1].reshape(T * N, D + 1), W_in, out=gates.reshape(4, T * N, H))  # all steps at once
-    i, f, o, g = gates
-    cs = np.empty((T + 1, N, H), dtype=x.dtype)                # cs[0] = 0, cs[t + 1] = c_t
-    tanh_cs = np.empty((T, N, H), dtype=x.dtype)
+    steps = np.empty((T + 1, 6, N, H), dtype=x.dtype)          # [i, f, o, g, c_(t-1), tanh(c_t)]; steps[T, 4] = c_T
+    np.matmul(xh[:T, None, :, :D + 1], W_in, out=steps[:T, :4])  # every step's x_t Wx + b, gate by gate
     recurrent = np.empty((4, N, H), dtype=x.dtype)
     ig = np.empty((N, H), dtype=x.dtype)
-    cs[0] = 0
+    steps[0, 4] = 0
     for t in range(T):
-        a = gates[:, t]                                        # holds x_t Wx + b; becomes [i, f, o, g]
+        step = steps[t]
+        gates = step[:4]                                       # holds x_t Wx + b; becomes [i, f, o, g]
         np.matmul(xh[t, :, D + 1:], Wh_half, out=recurrent)
-        a += recurrent
-        np.tanh(a, out=a)
-        sigmoids = gates[:3, t]                                # i, f, o: tanh(a / 2) / 2 + 1/2; g: tanh
+        gates += recurrent
+        np.tanh(gates, out=gates)
+        sigmoids = step[:3]                                    # i, f, o: tanh(a / 2) / 2 + 1/2; g: tanh
         sigmoids *= 0.5
         sigmoids += 0.5
-        np.multiply(f[t], cs[t], out=cs[t + 1])
-        np.multiply(i[t], g[t], out=ig)
-        cs[t + 1] += ig                                        # c_t = f * c_(t-1) + i * g
-        np.tanh(cs[t + 1], out=tanh_cs[t])
-        np.multiply(o[t], tanh_cs[t], out=xh[t + 1, :, D + 1:])  # h_t = o * tanh(c_t)
-    return np.ascontiguousarray(xh[1:, :, D + 1:].transpose(1, 0, 2)), (xh, Wx, Wh, gates, cs, tanh_cs)
+        c = steps[t + 1, 4]
+        np.multiply(step[1], step[4], out=c)                   # f * c_(t-1)
+        np.multiply(step[0], step[3], out=ig)                  # i * g
+        c += ig
+        np.tanh(c, out=step[5])
+        np.multiply(step[2], step[5], out=xh[t + 1, :, D + 1:])  # h_t = o * tanh(c_t)
+    return np.ascontiguousarray(xh[1:, :, D + 1:].transpose(1, 0, 2)), (xh, Wx, Wh, steps)
 
 
 def lstm_backward(dh, cache):
@@ -258,41 +259,40 @@ def lstm_backward(dh, cache):
     above. Returns (dx, dh0, dWx, dWh, db) with the shapes of (x, h0, Wx, Wh, b).
 
     Each step forms ``dc = dh_t o (1 - tanh(c_t)^2) + dc_(t+1)`` and the gates' pre-activation
-    gradients (``sigmoid' = s (1 - s)``, ``tanh' = 1 - g^2``), stored gate by gate like the gates,
-    then passes ``da_t @ Wh.T`` (one batched product over the four gates, summed) to the step
-    before; ``dWx``, ``db``, ``dWh`` and ``dx`` are one product each over all steps after the loop."""
-    xh, Wx, Wh, gates, cs, tanh_cs = cache
-    T, N, H = tanh_cs.shape
+    gradients (``sigmoid' = s (1 - s)``, ``tanh' = 1 - g^2``), stored gate by gate, then passes
+    ``da_t @ Wh.T`` (one batched product over the four gates, summed) to the step before; ``dWx``,
+    ``db``, ``dWh`` and ``dx`` are one product each over all steps after the loop."""
+    xh, Wx, Wh, steps = cache
+    T, N, H = steps.shape[0] - 1, steps.shape[2], steps.shape[3]
     D = Wx.shape[0]
     dh = _check_upstream(dh, "dh", (N, T, H))
-    dh = np.ascontiguousarray(dh.transpose(1, 0, 2), dtype=gates.dtype)   # time-major: dh[t] is contiguous
-    i, f, o, g = gates
-    da = np.empty((4, T, N, H), dtype=gates.dtype)             # da[k, t]: gate k's gradient at step t
-    dprev_h = np.zeros((N, H), dtype=gates.dtype)
-    dprev_c = np.zeros((N, H), dtype=gates.dtype)
-    dh_t, dc, work = (np.empty((N, H), dtype=gates.dtype) for _ in range(3))
-    local = np.empty((3, N, H), dtype=gates.dtype)
-    through = np.empty((4, N, H), dtype=gates.dtype)
+    dh = np.ascontiguousarray(dh.transpose(1, 0, 2), dtype=steps.dtype)   # time-major: dh[t] is contiguous
+    da = np.empty((4, T, N, H), dtype=steps.dtype)             # da[k, t]: gate k's gradient at step t
+    dprev_h = np.zeros((N, H), dtype=steps.dtype)
+    dprev_c = np.zeros((N, H), dtype=steps.dtype)
+    dh_t, dc, work = (np.empty((N, H), dtype=steps.dtype) for _ in range(3))
+    local = np.empty((3, N, H), dtype=steps.dtype)
+    through = np.empty((4, N, H), dtype=steps.dtype)
     WhT = np.ascontiguousarray(Wh.reshape(H, 4, H).transpose(1, 2, 0))   # (4, H, H): each gate's block, transposed
     for t in range(T - 1, -1, -1):
+        step = steps[t]
+        i, f, o, g, _, tanh_c = step
         np.add(dprev_h, dh[t], out=dh_t)                       # from above + from step t + 1
-        np.multiply(tanh_cs[t], tanh_cs[t], out=work)
+        np.multiply(tanh_c, tanh_c, out=work)
         np.subtract(1, work, out=work)
-        work *= o[t]
+        work *= o
         work *= dh_t
         np.add(work, dprev_c, out=dc)                          # through h_t, plus the cell path from t + 1
-        np.subtract(1, gates[:3, t], out=local)
-        local *= gates[:3, t]                                  # s (1 - s) for i, f, o
-        local[0] *= g[t]
-        local[1] *= cs[t]
-        local[2] *= tanh_cs[t]
+        np.subtract(1, step[:3], out=local)
+        local *= step[:3]                                      # s (1 - s) for i, f, o ...
+        local *= step[3:]                                      # ... times g, c_(t-1), tanh(c_t)
         np.multiply(local[:2], dc, out=da[:2, t])              # da_i = dc g i (1 - i), da_f = dc c_(t-1) f (1 - f)
         np.multiply(local[2], dh_t, out=da[2, t])              # da_o = dh_t tanh(c_t) o (1 - o)
-        np.multiply(g[t], g[t], out=work)
+        np.multiply(g, g, out=work)
         np.subtract(1, work, out=work)
-        work *= i[t]
+        work *= i
         np.multiply(work, dc, out=da[3, t])                    # da_g = dc i (1 - g^2)
-        np.multiply(dc, f[t], out=dprev_c)
+        np.multiply(dc, f, out=dprev_c)
         np.matmul(da[:, t], WhT, out=through)                  # da_t @ Wh.T, gate by gate
         np.add.reduce(through, axis=0, out=dprev_h)
     da = da.reshape(4, T * N, H)
