@@ -202,6 +202,18 @@ def lstm_step_backward(dnext_h, dnext_c, cache):
     return da @ Wx.T, da @ Wh.T, dc * f, x.T @ da, prev_h.T @ da, da.sum(axis=0)
 
 
+# Inside the sequence gates, the four gate blocks of the weights are taken in other orders than the
+# contract's i, f, o, g (= 0, 1, 2, 3), so that what one operation treats together sits side by side.
+FORWARD_ORDER = (0, 2, 1, 3)     # steps[t] = [i, o, f, g, tanh(c_t), c_(t-1)]
+BACKWARD_ORDER = (0, 1, 3, 2)    # da[:, t] = [da_i, da_f, da_g, da_o]
+
+
+def _gate_blocks(W, order):
+    """W (K, 4H) as (4, K, H): the gate blocks of its columns, in ``order`` (a copy)."""
+    K, H = W.shape[0], W.shape[1] // 4
+    return np.ascontiguousarray(W.reshape(K, 4, H).transpose(1, 0, 2)[list(order)])
+
+
 def lstm_forward(x, h0, Wx, Wh, b):
     """An LSTM over a whole sequence; the initial cell state is zero.
 
@@ -210,14 +222,14 @@ def lstm_forward(x, h0, Wx, Wh, b):
 
     Speed: the sigmoid is computed as ``(1 + tanh(a / 2)) / 2``, so halving the i, f, o columns of
     the weights once lets one ``tanh`` call cover all four gates of a step. Each step's arrays sit
-    side by side, ``steps[t] = [i, f, o, g, c_(t-1), tanh(c_t)]``, each (N, H) and contiguous: the
+    side by side, ``steps[t] = [i, o, f, g, tanh(c_t), c_(t-1)]``, each (N, H) and contiguous: the
     step's small element-wise operations then cost little more than their call, the recurrent
-    product is one batched product over the four gates, and the backward pass multiplies
-    ``[i, f, o]`` by ``[g, c_(t-1), tanh(c_t)]`` in one operation. Each step's input
-    ``[x_t, 1, h_(t-1)]`` is one row block of an array ``xh``: one product before the loop gives
-    every step's ``x_t Wx + b`` (the column of ones carries the bias), and one after the backward
-    loop gives ``dWx``, ``db`` and ``dWh``. Arrays are allocated once and written in place (a fresh
-    large array costs page faults).
+    product is one batched product over the four gates, and the backward pass takes i, o, f with
+    their partners g, tanh(c_t), c_(t-1) (and g, tanh(c_t) with i, o) in one operation each. Each
+    step's input ``[x_t, 1, h_(t-1)]`` is one row block of an array ``xh``: one product before the
+    loop gives every step's ``x_t Wx + b`` (the column of ones carries the bias), and one after the
+    backward loop gives ``dWx``, ``db`` and ``dWh``. Arrays are allocated once and written in place
+    (a fresh large array costs page faults).
     """
     x, h0, Wx, Wh, b = _check_recurrent(x, h0, Wx, Wh, b, n_blocks=4, sequence=True, h_name="h0")
     N, T, D = x.shape
@@ -229,28 +241,28 @@ def lstm_forward(x, h0, Wx, Wh, b):
     xh[T, :, :D] = 0                                           # xh[T] holds h_T only
     xh[:, :, D] = 1
     xh[0, :, D + 1:] = h0
-    W_in = (np.concatenate([Wx, b[None]]) * half).reshape(D + 1, 4, H).transpose(1, 0, 2)  # (4, D + 1, H)
-    Wh_half = np.ascontiguousarray((Wh * half).reshape(H, 4, H).transpose(1, 0, 2))        # (4, H, H)
-    steps = np.empty((T + 1, 6, N, H), dtype=x.dtype)          # [i, f, o, g, c_(t-1), tanh(c_t)]; steps[T, 4] = c_T
+    W_in = _gate_blocks(np.concatenate([Wx, b[None]]) * half, FORWARD_ORDER)   # (4, D + 1, H)
+    Wh_half = _gate_blocks(Wh * half, FORWARD_ORDER)                           # (4, H, H)
+    steps = np.empty((T + 1, 6, N, H), dtype=x.dtype)          # steps[T, 5] = c_T
     np.matmul(xh[:T, None, :, :D + 1], W_in, out=steps[:T, :4])  # every step's x_t Wx + b, gate by gate
     recurrent = np.empty((4, N, H), dtype=x.dtype)
     ig = np.empty((N, H), dtype=x.dtype)
-    steps[0, 4] = 0
+    steps[0, 5] = 0
     for t in range(T):
         step = steps[t]
-        gates = step[:4]                                       # holds x_t Wx + b; becomes [i, f, o, g]
+        gates = step[:4]                                       # holds x_t Wx + b; becomes [i, o, f, g]
         np.matmul(xh[t, :, D + 1:], Wh_half, out=recurrent)
         gates += recurrent
         np.tanh(gates, out=gates)
-        sigmoids = step[:3]                                    # i, f, o: tanh(a / 2) / 2 + 1/2; g: tanh
+        sigmoids = step[:3]                                    # i, o, f: tanh(a / 2) / 2 + 1/2; g: tanh
         sigmoids *= 0.5
         sigmoids += 0.5
-        c = steps[t + 1, 4]
-        np.multiply(step[1], step[4], out=c)                   # f * c_(t-1)
+        c = steps[t + 1, 5]
+        np.multiply(step[2], step[5], out=c)                   # f * c_(t-1)
         np.multiply(step[0], step[3], out=ig)                  # i * g
         c += ig
-        np.tanh(c, out=step[5])
-        np.multiply(step[2], step[5], out=xh[t + 1, :, D + 1:])  # h_t = o * tanh(c_t)
+        np.tanh(c, out=step[4])
+        np.multiply(step[1], step[4], out=xh[t + 1, :, D + 1:])  # h_t = o * tanh(c_t)
     return np.ascontiguousarray(xh[1:, :, D + 1:].transpose(1, 0, 2)), (xh, Wx, Wh, steps)
 
 
@@ -259,46 +271,41 @@ def lstm_backward(dh, cache):
     above. Returns (dx, dh0, dWx, dWh, db) with the shapes of (x, h0, Wx, Wh, b).
 
     Each step forms ``dc = dh_t o (1 - tanh(c_t)^2) + dc_(t+1)`` and the gates' pre-activation
-    gradients (``sigmoid' = s (1 - s)``, ``tanh' = 1 - g^2``), stored gate by gate, then passes
-    ``da_t @ Wh.T`` (one batched product over the four gates, summed) to the step before; ``dWx``,
-    ``db``, ``dWh`` and ``dx`` are one product each over all steps after the loop."""
+    gradients (``sigmoid' = s (1 - s)``, ``tanh' = 1 - g^2``), then passes ``da_t @ Wh.T`` (one
+    batched product over the four gates, summed) to the step before; ``dWx``, ``db``, ``dWh`` and
+    ``dx`` are one product each over all steps after the loop."""
     xh, Wx, Wh, steps = cache
     T, N, H = steps.shape[0] - 1, steps.shape[2], steps.shape[3]
     D = Wx.shape[0]
     dh = _check_upstream(dh, "dh", (N, T, H))
     dh = np.ascontiguousarray(dh.transpose(1, 0, 2), dtype=steps.dtype)   # time-major: dh[t] is contiguous
-    da = np.empty((4, T, N, H), dtype=steps.dtype)             # da[k, t]: gate k's gradient at step t
+    da = np.empty((4, T, N, H), dtype=steps.dtype)             # da[:, t] = [da_i, da_f, da_g, da_o]
     dprev_h = np.zeros((N, H), dtype=steps.dtype)
     dprev_c = np.zeros((N, H), dtype=steps.dtype)
-    dh_t, dc, work = (np.empty((N, H), dtype=steps.dtype) for _ in range(3))
-    local = np.empty((3, N, H), dtype=steps.dtype)
+    dh_t, dc = np.empty((N, H), dtype=steps.dtype), np.empty((N, H), dtype=steps.dtype)
+    local = np.empty((6, N, H), dtype=steps.dtype)             # local factors: [i, o, f, (unused), g, c]
     through = np.empty((4, N, H), dtype=steps.dtype)
-    WhT = np.ascontiguousarray(Wh.reshape(H, 4, H).transpose(1, 2, 0))   # (4, H, H): each gate's block, transposed
+    WhT = np.ascontiguousarray(_gate_blocks(Wh, BACKWARD_ORDER).transpose(0, 2, 1))   # (4, H, H)
     for t in range(T - 1, -1, -1):
-        step = steps[t]
-        i, f, o, g, _, tanh_c = step
+        step = steps[t]                                        # [i, o, f, g, tanh(c_t), c_(t-1)]
         np.add(dprev_h, dh[t], out=dh_t)                       # from above + from step t + 1
-        np.multiply(tanh_c, tanh_c, out=work)
-        np.subtract(1, work, out=work)
-        work *= o
-        work *= dh_t
-        np.add(work, dprev_c, out=dc)                          # through h_t, plus the cell path from t + 1
-        np.subtract(1, step[:3], out=local)
-        local *= step[:3]                                      # s (1 - s) for i, f, o ...
-        local *= step[3:]                                      # ... times g, c_(t-1), tanh(c_t)
-        np.multiply(local[:2], dc, out=da[:2, t])              # da_i = dc g i (1 - i), da_f = dc c_(t-1) f (1 - f)
-        np.multiply(local[2], dh_t, out=da[2, t])              # da_o = dh_t tanh(c_t) o (1 - o)
-        np.multiply(g, g, out=work)
-        np.subtract(1, work, out=work)
-        work *= i
-        np.multiply(work, dc, out=da[3, t])                    # da_g = dc i (1 - g^2)
-        np.multiply(dc, f, out=dprev_c)
+        np.subtract(1, step[:3], out=local[:3])
+        local[:3] *= step[:3]                                  # s (1 - s) for i, o, f ...
+        local[:3] *= step[3:]                                  # ... times g, tanh(c_t), c_(t-1)
+        np.multiply(step[3:5], step[3:5], out=local[4:])
+        np.subtract(1, local[4:], out=local[4:])
+        local[4:] *= step[:2]                                  # (1 - g^2) i and (1 - tanh(c_t)^2) o
+        np.multiply(local[5], dh_t, out=dc)
+        dc += dprev_c                                          # through h_t, plus the cell path from t + 1
+        np.multiply(local[0:5:2], dc, out=da[:3, t])           # da_i, da_f, da_g: their factor times dc
+        np.multiply(local[1], dh_t, out=da[3, t])              # da_o = dh_t tanh(c_t) o (1 - o)
+        np.multiply(dc, step[2], out=dprev_c)                  # through f
         np.matmul(da[:, t], WhT, out=through)                  # da_t @ Wh.T, gate by gate
         np.add.reduce(through, axis=0, out=dprev_h)
     da = da.reshape(4, T * N, H)
     dW = np.matmul(xh[:T].reshape(T * N, D + 1 + H).T, da)    # [dWx; db; dWh] gate by gate, every step at once
-    dW = dW.transpose(1, 0, 2).reshape(D + 1 + H, 4 * H)
-    dx = np.matmul(da, np.ascontiguousarray(Wx.reshape(D, 4, H).transpose(1, 2, 0))).sum(axis=0)
+    dW = dW[list(np.argsort(BACKWARD_ORDER))].transpose(1, 0, 2).reshape(D + 1 + H, 4 * H)  # i, f, o, g again
+    dx = np.matmul(da, _gate_blocks(Wx, BACKWARD_ORDER).transpose(0, 2, 1)).sum(axis=0)
     dx = np.ascontiguousarray(dx.reshape(T, N, D).transpose(1, 0, 2))
     return dx, dprev_h, dW[:D], dW[D + 1:], dW[D]
 
