@@ -23,6 +23,7 @@ CONV_CASES = [
     (2, 3, 4, 4, 2, 1, 1, 1, 0, 1),
     (1, 2, 11, 11, 2, 3, 3, 4, 0, 1),
     (2, 2, 8, 8, 3, 3, 3, 2, 1, 1),      # the remainder is one row of padding, dropped as torch does
+    (2, 2, 1, 3, 2, 1, 3, 4, 3, 1),      # wide padding: every tap of some outputs reads only padding
 ]
 POOL_CASES = [(2, 3, 4, 4, 2, 2, 2), (2, 2, 7, 7, 3, 3, 2), (1, 3, 6, 8, 2, 4, 2), (2, 2, 5, 5, 1, 1, 1)]
 
@@ -210,6 +211,18 @@ def test_pool_ties_send_the_gradient_once_like_torch(case):
                               ("max_pool_forward_fast", "max_pool_backward_fast")):
         dx = getattr(layers, backward)(dout, getattr(layers, forward)(x, param)[1])
         assert dx.sum() == dout.sum() and np.array_equal(dx, xt.grad.numpy())
+
+
+@pytest.mark.parametrize("case", [(2, 2, 6, 6, 2, 2, 2), (1, 2, 5, 5, 3, 3, 2), (1, 1, 8, 8, 2, 2, 3)], ids=str)
+def test_pool_backward_routes_non_finite_gradients_to_the_maximum_only(case):
+    """A gradient of inf or NaN reaches the window's maximum, and no other input (0 * inf is NaN:
+    the fast path for windows that do not overlap must not multiply it by a mask)."""
+    x, param = _pool_case(case)
+    out, cache = layers.max_pool_forward_fast(x, param)
+    dout = np.random.default_rng(3).standard_normal(out.shape)
+    dout.flat[0], dout.flat[-1] = np.inf, np.nan
+    expected = layers.max_pool_backward_naive(dout, layers.max_pool_forward_naive(x, param)[1])
+    assert np.array_equal(layers.max_pool_backward_fast(dout, cache), expected, equal_nan=True)
 
 
 def test_pool_bad_input():

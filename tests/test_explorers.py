@@ -200,6 +200,8 @@ def test_numpy_scalars_are_numbers_for_the_controls():
     ("optimizer_paths_explorer", "landscape", ["sharp_wide", "taco"]),
     ("optimizer_paths_explorer", "race_sgd", [False, True]),
     ("gate_explorer", "graph", ["max(x, y)·z", "(x + y)·z"]),
+    ("augmentation_explorer", "augmentation", ["crop", "barrel", "affine"]),   # backgrounds rendered ahead
+    ("augmentation_explorer", "strength", [0.2, 0.9, 0.5]),                   # augmented images kept
 ])
 def test_a_state_seen_before_is_drawn_exactly_as_a_full_redraw(name, control, values):
     ex = EXPLORERS[name]()
@@ -212,3 +214,52 @@ def test_a_state_seen_before_is_drawn_exactly_as_a_full_redraw(name, control, va
     ex.update()
     assert np.array_equal(ex.pixels(), first)
     ex.close()
+
+
+# -- layers: an image or a curve that follows a few controls is drawn into a cached background ------
+@pytest.mark.parametrize("name, control, values", [
+    ("optimizer_paths_explorer", "kappa", [50.0, 200.0, 20.0]),
+    ("optimizer_paths_explorer", "lr", [0.5, 0.1]),
+    ("loss_landscape_explorer", "angle", [60.0, 30.0]),
+    ("search_explorer", "objective", ["both matter", "the first matters"]),
+    ("loss_curves_explorer", "scale", [0.1, 1.0]),
+    ("regularization_explorer", "keep", [0.5, 1.0]),
+    ("normalization_explorer", "activation", ["tanh", "relu"]),
+])
+def test_a_cached_layer_draws_what_a_full_redraw_draws(name, control, values):
+    ex = EXPLORERS[name]()
+    first = ex.pixels()
+    for value in values:
+        ex.controls[control].value = value
+    assert ex.last_error is None
+    assert np.array_equal(ex.pixels(), first)
+    ex._backgrounds.clear()  # nothing kept: the static part and the layer are drawn again
+    ex.invalidate()
+    ex.update()
+    assert np.array_equal(ex.pixels(), first)
+    ex.close()
+
+
+def test_the_augmented_images_kept_for_a_state_are_those_a_fresh_explorer_draws():
+    ex = EXPLORERS["augmentation_explorer"](augmentation="crop", strength=0.3, draw=4)
+    for value in (0.8, 0.3):
+        ex.controls["strength"].value = value
+    fresh = EXPLORERS["augmentation_explorer"](augmentation="crop", strength=0.3, draw=4)
+    assert np.array_equal(ex.pixels(), fresh.pixels())
+    ex.close()
+    fresh.close()
+
+
+def test_the_quick_png_is_the_figure_exactly():
+    import io
+
+    from PIL import Image
+
+    from lecture_lib.widgets.base import quick_png
+
+    rng = np.random.default_rng(0)
+    rgba = np.full((37, 53, 4), 255, dtype=np.uint8)
+    rgba[5:30, 10:40, :3] = rng.integers(0, 256, (25, 30, 3))   # noise on a flat background
+    rgba[..., 3] = rng.integers(0, 256, (37, 53))                # alpha is dropped
+    decoded = np.asarray(Image.open(io.BytesIO(quick_png(rgba))))
+    assert decoded.shape == (37, 53, 3) and np.array_equal(decoded, rgba[..., :3])

@@ -15,11 +15,14 @@ is an error that says which pad would tile it). A remainder of padding only is h
 ``conv_forward_fast`` gathers every receptive field into one matrix (im2col), so that the layer is
 one matrix product. The gather goes kernel tap by kernel tap: for tap (i, j), the input shifted by
 (i, j) and sampled with the stride is a strided *view* (no copy), and copying it fills one row
-block of the column matrix. It works a few images at a time, so the column matrix (``HH * WW``
-times the size of the input) stays small enough for the cache. ``conv_forward_shifted`` is the
-other classic way: one matrix product per kernel tap on the shifted views themselves, which needs
-no column matrix. The backward passes are the same products transposed, and a scatter-add
-(col2im) for dx.
+block of the column matrix. The padding is never built: each tap copies only the pixels it reads,
+and the places where it would read padding stay zero. A last row of ones in the column matrix
+carries the bias (the bias trick of linear classifiers), so the product adds it, and in the
+backward pass the same row sums dout into db. It works a few images at a time, so the column
+matrix (``HH * WW`` times the size of the input) stays small enough for the cache.
+``conv_forward_shifted`` is the other classic way: one matrix product per kernel tap on the
+shifted views themselves, which needs no column matrix. The backward passes are the same products
+transposed, and a scatter-add (col2im) for dx.
 """
 
 from __future__ import annotations
@@ -39,8 +42,9 @@ __all__ = [
 ]
 
 CONV_KEYS = ("stride", "pad", "dilation")
-# Images per block of the fast path: the column matrix of one block stays within a few MB.
-BLOCK_ELEMENTS = 1 << 19
+# Images per block of the fast path: the column matrices of one block stay within about 1 MB
+# (float32), so they and their gradient stay in the cache between the copy and the products.
+BLOCK_ELEMENTS = 1 << 18
 
 
 # --------------------------------------------------------------------------- geometry
@@ -181,33 +185,23 @@ def conv_backward_naive(dout, cache):
 
 
 # --------------------------------------------------------------------------- fast (im2col)
-def _pad_channels_first(x, pad):
-    """x (N, C, H, W) -> (C, N, H + 2 pad, W + 2 pad), zero-padded: each channel's images are
-    contiguous, so a receptive field's taps are long contiguous runs."""
-    n_images, channels, height, width = x.shape
-    x_pad = np.zeros((channels, n_images, height + 2 * pad, width + 2 * pad), dtype=x.dtype)
-    x_pad[:, :, pad:pad + height, pad:pad + width] = x.transpose(1, 0, 2, 3)
-    return x_pad
+def _tap_span(k: int, dilation: int, stride: int, pad: int, size: int, out_size: int):
+    """Along one axis, the outputs of kernel tap ``k`` whose input ``stride * o + k * dilation -
+    pad`` falls inside the input (the others read padding, a zero): ``(outputs, inputs)`` slices."""
+    first = k * dilation - pad                       # the input index that output 0 reads
+    lo = max(0, -(first // stride))                  # the first output that reads a real pixel
+    hi = min(out_size, (size - 1 - first) // stride + 1)
+    if hi <= lo:                                     # a tap that only ever reads padding
+        return slice(0, 0), slice(0, 0)
+    return slice(lo, hi), slice(first + stride * lo, first + stride * (hi - 1) + 1, stride)
 
 
-def _tap(i, j, stride, dilation, out_h, out_w):
-    """The (rows, columns) slices of the padded input that kernel tap (i, j) reads, over all
-    output positions: a strided view, no copy."""
-    return (slice(i * dilation, i * dilation + stride * (out_h - 1) + 1, stride),
-            slice(j * dilation, j * dilation + stride * (out_w - 1) + 1, stride))
-
-
-def _im2col(x_pad, block, kernel_h, kernel_w, stride, dilation, out_h, out_w):
-    """The column matrix of the images in ``block``: (HH WW C, n H' W'), one column per output
-    position, one row per (tap, channel). Built tap by tap: row block (i, j) is the input shifted
-    by the tap, sampled with the stride (a strided view), copied once."""
-    channels, n = x_pad.shape[0], len(range(*block.indices(x_pad.shape[1])))
-    cols = np.empty((kernel_h, kernel_w, channels, n, out_h, out_w), dtype=x_pad.dtype)
-    for i in range(kernel_h):
-        for j in range(kernel_w):
-            rows, columns = _tap(i, j, stride, dilation, out_h, out_w)
-            cols[i, j] = x_pad[:, block, rows, columns]
-    return cols.reshape(kernel_h * kernel_w * channels, n * out_h * out_w)
+def _taps(kernel_h, kernel_w, stride, pad, dilation, height, width, out_h, out_w):
+    """For every kernel tap (i, j): ``(i, j, output rows, input rows, output columns, input
+    columns)``, the part of the output grid whose receptive field puts tap (i, j) on a real pixel."""
+    rows = [_tap_span(i, dilation, stride, pad, height, out_h) for i in range(kernel_h)]
+    cols = [_tap_span(j, dilation, stride, pad, width, out_w) for j in range(kernel_w)]
+    return [(i, j, *rows[i], *cols[j]) for i in range(kernel_h) for j in range(kernel_w)]
 
 
 def _blocks(n_images: int, per_image: int):
@@ -215,53 +209,85 @@ def _blocks(n_images: int, per_image: int):
     return [slice(start, min(start + step, n_images)) for start in range(0, n_images, step)]
 
 
+def _column_buffer(n_images, taps, channels, out_h, out_w, dtype):
+    """The column matrices of ``n_images`` images, (n, HH WW C + 1, H' W'): one row per (tap,
+    channel), one column per output position, and a last row of ones that carries the bias. Zeros
+    elsewhere: the copies of _im2col write only where a tap reads real pixels, so the padding is
+    never built. Returns the buffer and its (n, HH, WW, C, H', W') view of the tap rows."""
+    kernel_h, kernel_w = taps[-1][0] + 1, taps[-1][1] + 1
+    rows = kernel_h * kernel_w * channels
+    cols = np.zeros((n_images, rows + 1, out_h * out_w), dtype=dtype)
+    cols[:, rows] = 1
+    return cols, cols[:, :rows].reshape(n_images, kernel_h, kernel_w, channels, out_h, out_w)
+
+
+def _im2col(tap_rows, x_block, taps):
+    """Fill the column matrices of the images in ``x_block`` (N, C, H, W) tap by tap: row block
+    (i, j) is the input shifted by the tap and sampled with the stride, a strided view, copied once."""
+    for i, j, out_rows, in_rows, out_cols, in_cols in taps:
+        tap_rows[:, i, j, :, out_rows, out_cols] = x_block[:, :, in_rows, in_cols]
+
+
 def conv_forward_fast(x, w, b, conv_param):
     """The same convolution as conv_forward_naive (same arguments, same result), as one matrix
-    product per block of images: ``out = w_rows (F, HH WW C) @ cols (HH WW C, n H' W')``.
+    product per image: ``out = [w_rows | b] (F, HH WW C + 1) @ [cols; 1] (HH WW C + 1, H' W')``,
+    a few images at a time so that their column matrices stay in the cache.
 
-    Returns (out, cache): out (N, F, H', W'); cache = (x_pad as (C, N, H+2p, W+2p), w, b,
-    conv_param, x's shape).
+    Returns (out, cache): out (N, F, H', W'); cache = (x, w, b, conv_param).
     """
     x, w, b, s, p, d, out_h, out_w = conv_geometry(x, w, b, conv_param)
-    n_images = x.shape[0]
-    n_filters, channels, kernel_h, kernel_w = w.shape
-    x_pad = _pad_channels_first(x, p)
-    w_rows = w.transpose(0, 2, 3, 1).reshape(n_filters, -1).astype(x.dtype)        # (F, HH WW C)
+    n_images, channels, height, width = x.shape
+    n_filters, _, kernel_h, kernel_w = w.shape
+    rows = kernel_h * kernel_w * channels
+    w_rows = np.empty((n_filters, rows + 1), dtype=x.dtype)                       # [w_rows | b]
+    w_rows[:, :rows] = w.transpose(0, 2, 3, 1).reshape(n_filters, rows)
+    w_rows[:, rows] = b
+    taps = _taps(kernel_h, kernel_w, s, p, d, height, width, out_h, out_w)
+    blocks = _blocks(n_images, rows * out_h * out_w)
+    cols, tap_rows = _column_buffer(blocks[0].stop, taps, channels, out_h, out_w, x.dtype)
     out = np.empty((n_images, n_filters, out_h * out_w), dtype=x.dtype)
-    for block in _blocks(n_images, out_h * out_w * kernel_h * kernel_w * channels):
-        cols = _im2col(x_pad, block, kernel_h, kernel_w, s, d, out_h, out_w)
-        out[block] = (w_rows @ cols).reshape(n_filters, -1, out_h * out_w).transpose(1, 0, 2)
-    out += b.astype(x.dtype)[:, None]
-    return out.reshape(n_images, n_filters, out_h, out_w), (x_pad, w, b, dict(conv_param), x.shape)
+    for block in blocks:
+        n = block.stop - block.start
+        _im2col(tap_rows[:n], x[block], taps)
+        np.matmul(w_rows, cols[:n], out=out[block])
+    return out.reshape(n_images, n_filters, out_h, out_w), (x, w, b, dict(conv_param))
 
 
 def conv_backward_fast(dout, cache):
-    """Backward of conv_forward_fast, block by block: ``dw = dout_rows @ cols.T``, and the
-    columns' gradient ``w_rows.T @ dout_rows`` added back onto the padded input tap by tap
-    (col2im: the reverse of the tap-by-tap copy). Returns (dx, dw, db)."""
-    x_pad, w, b, conv_param, x_shape = cache
+    """Backward of conv_forward_fast, a few images at a time: ``[dw_rows; db] = [cols; 1] @
+    dout_rows.T`` (the row of ones sums dout into db), and the columns' gradient ``w_rows.T @
+    dout_rows`` added back onto the input tap by tap (col2im: the reverse of the tap-by-tap copy).
+    Returns (dx, dw, db)."""
+    x, w, b, conv_param = cache
     s, p, d = _conv_param(conv_param)
-    n_images, channels, height, width = x_shape
+    n_images, channels, height, width = x.shape
     n_filters, _, kernel_h, kernel_w = w.shape
     out_h = conv_output_size(height, kernel_h, s, p, d)
     out_w = conv_output_size(width, kernel_w, s, p, d)
-    dout = _check_dout(dout, (n_images, n_filters, out_h, out_w)).astype(x_pad.dtype, copy=False)
-    w_rows = w.transpose(0, 2, 3, 1).reshape(n_filters, -1).astype(x_pad.dtype)
-    dw_rows = np.zeros_like(w_rows)
-    dx_pad = np.zeros_like(x_pad)
-    for block in _blocks(n_images, out_h * out_w * kernel_h * kernel_w * channels):
-        cols = _im2col(x_pad, block, kernel_h, kernel_w, s, d, out_h, out_w)
-        dout_rows = dout[block].reshape(-1, n_filters, out_h * out_w).transpose(1, 0, 2).reshape(n_filters, -1)
-        dw_rows += (cols @ dout_rows.T).T
-        dcols = (w_rows.T @ dout_rows).reshape(kernel_h, kernel_w, channels, -1, out_h, out_w)
-        for i in range(kernel_h):
-            for j in range(kernel_w):
-                rows, columns = _tap(i, j, s, d, out_h, out_w)
-                dx_pad[:, block, rows, columns] += dcols[i, j]
-    dx = dx_pad[:, :, p:p + height, p:p + width].transpose(1, 0, 2, 3)
-    dw = dw_rows.reshape(n_filters, kernel_h, kernel_w, channels).transpose(0, 3, 1, 2)
-    db = dout.sum(axis=(0, 2, 3))
-    return np.ascontiguousarray(dx), dw.astype(w.dtype), db.astype(b.dtype)
+    dout = _check_dout(dout, (n_images, n_filters, out_h, out_w)).astype(x.dtype, copy=False)
+    dout_rows = dout.reshape(n_images, n_filters, out_h * out_w)
+    rows = kernel_h * kernel_w * channels
+    w_cols = w.transpose(2, 3, 1, 0).reshape(rows, n_filters).astype(x.dtype)     # w_rows.T
+    taps = _taps(kernel_h, kernel_w, s, p, d, height, width, out_h, out_w)
+    blocks = _blocks(n_images, rows * out_h * out_w)
+    step = blocks[0].stop
+    cols, tap_rows = _column_buffer(step, taps, channels, out_h, out_w, x.dtype)
+    grads = np.empty((step, rows + 1, n_filters), dtype=x.dtype)                  # per image [dw_rows.T; db]
+    grad_sum = np.zeros((rows + 1, n_filters), dtype=x.dtype)
+    dcols = np.empty((step, rows, out_h * out_w), dtype=x.dtype)
+    dtap_rows = dcols.reshape(step, kernel_h, kernel_w, channels, out_h, out_w)
+    dx = np.zeros_like(x)
+    for block in blocks:
+        n = block.stop - block.start
+        _im2col(tap_rows[:n], x[block], taps)
+        np.matmul(cols[:n], dout_rows[block].transpose(0, 2, 1), out=grads[:n])
+        grad_sum += grads[:n].sum(axis=0)
+        np.matmul(w_cols, dout_rows[block], out=dcols[:n])
+        dx_block = dx[block]
+        for i, j, out_rows, in_rows, out_cols, in_cols in taps:
+            dx_block[:, :, in_rows, in_cols] += dtap_rows[:n, i, j, :, out_rows, out_cols]
+    dw = grad_sum[:rows].reshape(kernel_h, kernel_w, channels, n_filters).transpose(3, 2, 0, 1)
+    return dx, np.ascontiguousarray(dw, dtype=w.dtype), grad_sum[rows].astype(b.dtype)
 
 
 # --------------------------------------------------------------------------- shifted products

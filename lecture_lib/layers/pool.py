@@ -111,13 +111,23 @@ def max_pool_forward_fast(x, pool_param):
 
 def max_pool_backward_fast(dout, cache):
     """Backward of max_pool_forward_fast: each output's gradient is added at its window's
-    maximum, found from the stored index; one ``np.bincount`` over the flat positions does all the
-    additions at once (overlapping windows may send several gradients to one input). Returns dx."""
+    maximum, found from the stored index. When the windows do not overlap (stride at least the
+    window, the usual 2 x 2 / 2), each input has at most one window: for each position in the
+    window, the outputs whose maximum sits there are written into the strided view of that
+    position, no addition needed. When they overlap, several gradients may reach one input, and one
+    ``np.bincount`` over the flat positions does all the additions at once. Returns dx."""
     shape, index, pool_param = cache
     ph, pw, s = (pool_param[k] for k in POOL_KEYS)
     n, c, height, width = shape
     out_h, out_w = index.shape[2:]
     dout = _check_dout(dout, (n, c, out_h, out_w))
+    if s >= ph and s >= pw and np.isfinite(dout).all():      # (0 * inf would be NaN, not 0)
+        dx = np.zeros(shape, dtype=dout.dtype)
+        chosen = np.empty(index.shape, dtype=bool)
+        for k, (_, _, rows, cols) in enumerate(_offsets(ph, pw, s, out_h, out_w)):
+            np.equal(index, k, out=chosen)
+            np.multiply(dout, chosen, out=dx[:, :, rows, cols])  # dout where the maximum sits, else 0
+        return dx
     di, dj = np.divmod(index.astype(np.intp), pw)
     rows = s * np.arange(out_h)[:, None] + di                     # (N, C, H', W') input row of each maximum
     cols = s * np.arange(out_w)[None, :] + dj

@@ -13,9 +13,10 @@ characters) in the vocabulary, M outputs. Weights act on row vectors, ``h @ Wh``
 
 The sequence gates compute the input projection ``x @ Wx + b`` of every step with one matrix product
 before the time loop, keep their per-step arrays time-major, and write each step's gates in place;
-the backward pass likewise collects every step's gate gradients and forms ``dWx``, ``dWh`` and
-``dx`` with one product each after its loop. Only the recurrence itself, ``prev_h @ Wh``, stays in
-the loop. Every gate keeps its inputs' floating dtype; caches are plain tuples.
+the backward pass likewise collects every step's gate gradients and forms the weight gradients and
+``dx`` with one product each after its loop (the LSTM's ``dWx``, ``db`` and ``dWh`` with a single
+one). Only the recurrence itself, ``prev_h @ Wh``, stays in the loop. Every gate keeps its inputs'
+floating dtype; caches are plain tuples.
 """
 
 from __future__ import annotations
@@ -201,6 +202,18 @@ def lstm_step_backward(dnext_h, dnext_c, cache):
     return da @ Wx.T, da @ Wh.T, dc * f, x.T @ da, prev_h.T @ da, da.sum(axis=0)
 
 
+# Inside the sequence gates, the four gate blocks of the weights are taken in other orders than the
+# contract's i, f, o, g (= 0, 1, 2, 3), so that what one operation treats together sits side by side.
+FORWARD_ORDER = (0, 2, 1, 3)     # steps[t] = [i, o, f, g, tanh(c_t), c_(t-1)]
+BACKWARD_ORDER = (0, 1, 3, 2)    # da[:, t] = [da_i, da_f, da_g, da_o]
+
+
+def _gate_blocks(W, order):
+    """W (K, 4H) as (4, K, H): the gate blocks of its columns, in ``order`` (a copy)."""
+    K, H = W.shape[0], W.shape[1] // 4
+    return np.ascontiguousarray(W.reshape(K, 4, H).transpose(1, 0, 2)[list(order)])
+
+
 def lstm_forward(x, h0, Wx, Wh, b):
     """An LSTM over a whole sequence; the initial cell state is zero.
 
@@ -208,88 +221,93 @@ def lstm_forward(x, h0, Wx, Wh, b):
     Returns (h, cache): h (N, T, H).
 
     Speed: the sigmoid is computed as ``(1 + tanh(a / 2)) / 2``, so halving the i, f, o columns of
-    the weights once lets one ``tanh`` call cover all four gates of a step; the step's arrays are
-    written in place into arrays allocated once (a fresh large array costs page faults).
+    the weights once lets one ``tanh`` call cover all four gates of a step. Each step's arrays sit
+    side by side, ``steps[t] = [i, o, f, g, tanh(c_t), c_(t-1)]``, each (N, H) and contiguous: the
+    step's small element-wise operations then cost little more than their call, the recurrent
+    product is one batched product over the four gates, and the backward pass takes i, o, f with
+    their partners g, tanh(c_t), c_(t-1) (and g, tanh(c_t) with i, o) in one operation each. Each
+    step's input ``[x_t, 1, h_(t-1)]`` is one row block of an array ``xh``: one product before the
+    loop gives every step's ``x_t Wx + b`` (the column of ones carries the bias), and one after the
+    backward loop gives ``dWx``, ``db`` and ``dWh``. Arrays are allocated once and written in place
+    (a fresh large array costs page faults).
     """
     x, h0, Wx, Wh, b = _check_recurrent(x, h0, Wx, Wh, b, n_blocks=4, sequence=True, h_name="h0")
     N, T, D = x.shape
     H = h0.shape[1]
     half = np.ones(4 * H, dtype=x.dtype)                       # 1/2 on the i, f, o columns, 1 on g
     half[:3 * H] = 0.5
-    shift = 1 - half                                           # then sigmoid = tanh(a / 2) / 2 + 1/2
-    x_tm = np.ascontiguousarray(x.transpose(1, 0, 2))         # time-major (T, N, D)
-    gates = np.empty((T, N, 4 * H), dtype=x.dtype)             # [i, f, o, g] of each step
-    np.matmul(x_tm.reshape(T * N, D), Wx * half, out=gates.reshape(T * N, 4 * H))  # hoisted: all steps at once
-    gates += b * half
-    Wh_half = Wh * half
-    hs = np.empty((T + 1, N, H), dtype=x.dtype)                # hs[0] = h0, hs[t + 1] = h_t
-    cs = np.empty((T + 1, N, H), dtype=x.dtype)                # cs[0] = 0, cs[t + 1] = c_t
-    tanh_cs = np.empty((T, N, H), dtype=x.dtype)
-    recurrent = np.empty((N, 4 * H), dtype=x.dtype)
+    xh = np.empty((T + 1, N, D + 1 + H), dtype=x.dtype)        # xh[t] = [x_t, 1, h_(t-1)], time-major
+    xh[:T, :, :D] = x.transpose(1, 0, 2)
+    xh[T, :, :D] = 0                                           # xh[T] holds h_T only
+    xh[:, :, D] = 1
+    xh[0, :, D + 1:] = h0
+    W_in = _gate_blocks(np.concatenate([Wx, b[None]]) * half, FORWARD_ORDER)   # (4, D + 1, H)
+    Wh_half = _gate_blocks(Wh * half, FORWARD_ORDER)                           # (4, H, H)
+    steps = np.empty((T + 1, 6, N, H), dtype=x.dtype)          # steps[T, 5] = c_T
+    np.matmul(xh[:T, None, :, :D + 1], W_in, out=steps[:T, :4])  # every step's x_t Wx + b, gate by gate
+    recurrent = np.empty((4, N, H), dtype=x.dtype)
     ig = np.empty((N, H), dtype=x.dtype)
-    hs[0] = h0
-    cs[0] = 0
+    steps[0, 5] = 0
     for t in range(T):
-        a = gates[t]                                           # holds x_t Wx + b; becomes [i, f, o, g]
-        np.matmul(hs[t], Wh_half, out=recurrent)
-        a += recurrent
-        np.tanh(a, out=a)
-        a *= half                                              # i, f, o: sigmoid; g: tanh
-        a += shift
-        np.multiply(a[:, H:2 * H], cs[t], out=cs[t + 1])      # f * c
-        np.multiply(a[:, :H], a[:, 3 * H:], out=ig)            # i * g
-        cs[t + 1] += ig
-        np.tanh(cs[t + 1], out=tanh_cs[t])
-        np.multiply(a[:, 2 * H:3 * H], tanh_cs[t], out=hs[t + 1])  # o * tanh(c)
-    return np.ascontiguousarray(hs[1:].transpose(1, 0, 2)), (x_tm, Wx, Wh, gates, hs, cs, tanh_cs)
+        step = steps[t]
+        gates = step[:4]                                       # holds x_t Wx + b; becomes [i, o, f, g]
+        np.matmul(xh[t, :, D + 1:], Wh_half, out=recurrent)
+        gates += recurrent
+        np.tanh(gates, out=gates)
+        sigmoids = step[:3]                                    # i, o, f: tanh(a / 2) / 2 + 1/2; g: tanh
+        sigmoids *= 0.5
+        sigmoids += 0.5
+        c = steps[t + 1, 5]
+        np.multiply(step[2], step[5], out=c)                   # f * c_(t-1)
+        np.multiply(step[0], step[3], out=ig)                  # i * g
+        c += ig
+        np.tanh(c, out=step[4])
+        np.multiply(step[1], step[4], out=xh[t + 1, :, D + 1:])  # h_t = o * tanh(c_t)
+    return np.ascontiguousarray(xh[1:, :, D + 1:].transpose(1, 0, 2)), (xh, Wx, Wh, steps)
 
 
 def lstm_backward(dh, cache):
     """Backpropagation through time for the LSTM; ``dh`` (N, T, H) is the gradient from the layers
-    above. Returns (dx, dh0, dWx, dWh, db) with the shapes of (x, h0, Wx, Wh, b)."""
-    x_tm, Wx, Wh, gates, hs, cs, tanh_cs = cache
-    T, N, D = x_tm.shape
-    H = Wh.shape[0]
+    above. Returns (dx, dh0, dWx, dWh, db) with the shapes of (x, h0, Wx, Wh, b).
+
+    Each step forms ``dc = dh_t o (1 - tanh(c_t)^2) + dc_(t+1)`` and the gates' pre-activation
+    gradients (``sigmoid' = s (1 - s)``, ``tanh' = 1 - g^2``), then passes ``da_t @ Wh.T`` (one
+    batched product over the four gates, summed) to the step before; ``dWx``, ``db``, ``dWh`` and
+    ``dx`` are one product each over all steps after the loop."""
+    xh, Wx, Wh, steps = cache
+    T, N, H = steps.shape[0] - 1, steps.shape[2], steps.shape[3]
+    D = Wx.shape[0]
     dh = _check_upstream(dh, "dh", (N, T, H))
-    i, f, o, g = (gates[..., k * H:(k + 1) * H] for k in range(4))
-    # Every step's local factors at once, before the loop: da_k = dc * (factor of k), except for
-    # o, whose gradient comes through h alone. Written in place: one scratch array, no temporaries.
-    da = np.empty_like(gates)
-    scratch = np.empty((T, N, H), dtype=gates.dtype)
-    np.subtract(1, i, out=scratch)
-    scratch *= i
-    np.multiply(scratch, g, out=da[..., :H])                  # dc -> a_i: g * i (1 - i)
-    np.subtract(1, f, out=scratch)
-    scratch *= f
-    np.multiply(scratch, cs[:-1], out=da[..., H:2 * H])       # dc -> a_f: c_(t-1) * f (1 - f)
-    np.subtract(1, o, out=scratch)
-    scratch *= o
-    np.multiply(scratch, tanh_cs, out=da[..., 2 * H:3 * H])   # dh -> a_o: tanh(c) * o (1 - o)
-    np.multiply(g, g, out=scratch)
-    np.subtract(1, scratch, out=scratch)
-    np.multiply(scratch, i, out=da[..., 3 * H:])              # dc -> a_g: i * (1 - g^2)
-    dc_dh = np.multiply(tanh_cs, tanh_cs)
-    np.subtract(1, dc_dh, out=dc_dh)
-    dc_dh *= o                                                 # dh -> c: o * (1 - tanh(c)^2)
-    dprev_h = np.zeros((N, H), dtype=gates.dtype)
-    dprev_c = np.zeros((N, H), dtype=gates.dtype)
-    dc = np.empty((N, H), dtype=gates.dtype)
-    WhT = np.ascontiguousarray(Wh.T)
+    dh = np.ascontiguousarray(dh.transpose(1, 0, 2), dtype=steps.dtype)   # time-major: dh[t] is contiguous
+    da = np.empty((4, T, N, H), dtype=steps.dtype)             # da[:, t] = [da_i, da_f, da_g, da_o]
+    dprev_h = np.zeros((N, H), dtype=steps.dtype)
+    dprev_c = np.zeros((N, H), dtype=steps.dtype)
+    dh_t, dc = np.empty((N, H), dtype=steps.dtype), np.empty((N, H), dtype=steps.dtype)
+    local = np.empty((6, N, H), dtype=steps.dtype)             # local factors: [i, o, f, (unused), g, c]
+    through = np.empty((4, N, H), dtype=steps.dtype)
+    WhT = np.ascontiguousarray(_gate_blocks(Wh, BACKWARD_ORDER).transpose(0, 2, 1))   # (4, H, H)
     for t in range(T - 1, -1, -1):
-        dprev_h += dh[:, t]                                    # from above + from step t + 1
-        np.multiply(dprev_h, dc_dh[t], out=dc)
-        dc += dprev_c                                          # the cell path from step t + 1
-        a = da[t]                                              # the factors, times dc or dh in place
-        a.reshape(N, 4, H)[:, :2] *= dc[:, None]              # i, f
-        a[:, 2 * H:3 * H] *= dprev_h                           # o
-        a[:, 3 * H:] *= dc                                     # g
-        np.multiply(dc, f[t], out=dprev_c)
-        np.matmul(a, WhT, out=dprev_h)
-    da = da.reshape(T * N, 4 * H)
-    dWh = hs[:-1].reshape(T * N, H).T @ da                    # every step's products, at once
-    dWx = x_tm.reshape(T * N, D).T @ da
-    dx = np.ascontiguousarray((da @ Wx.T).reshape(T, N, D).transpose(1, 0, 2))
-    return dx, dprev_h, dWx, dWh, da.sum(axis=0)
+        step = steps[t]                                        # [i, o, f, g, tanh(c_t), c_(t-1)]
+        np.add(dprev_h, dh[t], out=dh_t)                       # from above + from step t + 1
+        np.subtract(1, step[:3], out=local[:3])
+        local[:3] *= step[:3]                                  # s (1 - s) for i, o, f ...
+        local[:3] *= step[3:]                                  # ... times g, tanh(c_t), c_(t-1)
+        np.multiply(step[3:5], step[3:5], out=local[4:])
+        np.subtract(1, local[4:], out=local[4:])
+        local[4:] *= step[:2]                                  # (1 - g^2) i and (1 - tanh(c_t)^2) o
+        np.multiply(local[5], dh_t, out=dc)
+        dc += dprev_c                                          # through h_t, plus the cell path from t + 1
+        np.multiply(local[0:5:2], dc, out=da[:3, t])           # da_i, da_f, da_g: their factor times dc
+        np.multiply(local[1], dh_t, out=da[3, t])              # da_o = dh_t tanh(c_t) o (1 - o)
+        np.multiply(dc, step[2], out=dprev_c)                  # through f
+        np.matmul(da[:, t], WhT, out=through)                  # da_t @ Wh.T, gate by gate
+        np.add.reduce(through, axis=0, out=dprev_h)
+    da = da.reshape(4, T * N, H)
+    dW = np.matmul(xh[:T].reshape(T * N, D + 1 + H).T, da)    # [dWx; db; dWh] gate by gate, every step at once
+    dW = dW[list(np.argsort(BACKWARD_ORDER))].transpose(1, 0, 2).reshape(D + 1 + H, 4 * H)  # i, f, o, g again
+    dx = np.matmul(da, _gate_blocks(Wx, BACKWARD_ORDER).transpose(0, 2, 1)).sum(axis=0)
+    dx = np.ascontiguousarray(dx.reshape(T, N, D).transpose(1, 0, 2))
+    return dx, dprev_h, dW[:D], dW[D + 1:], dW[D]
 
 
 # --------------------------------------------------------------------------- language-model pieces

@@ -43,25 +43,38 @@ class GateExplorer(Explorer):
 
     def build(self, figure):
         self.ax = figure.add_subplot(1, 1, 1)
-        self.ax.set_axis_off()
-
-    def _rebuild(self, name, root):
-        self.ax.clear()
-        self.picture = draw_graph(self.ax, root, title=f"f = {name}")
         add_legend_note(self.ax)
-        self._dynamic = []  # the previous graph's labels are gone
-        self.dynamic(*self.picture.artists())
+        # Every graph is drawn once, on the same axes; a switch shows one and hides the others
+        # (drawing a graph anew takes longer than a whole change is allowed to).
+        self._pictures, self._members, self._limits = {}, {}, {}
+        for name in GRAPHS:
+            before = set(self.ax.get_children())
+            root, _ = _graph(name, *(self.controls[k].value for k in "xyz"))
+            self._pictures[name] = draw_graph(self.ax, root)
+            self._members[name] = [a for a in self.ax.get_children() if a not in before]
+            self._limits[name] = (self.ax.get_xlim(), self.ax.get_ylim())
+            for artist in self._pictures[name].artists():
+                artist.set_animated(True)
+
+    def _show(self, name):
+        for graph, members in self._members.items():
+            for artist in members:
+                artist.set_visible(graph == name)
+        xlim, ylim = self._limits[name]
+        self.ax.set(xlim=xlim, ylim=ylim, title=f"f = {name}")
+        self._dynamic = list(self._pictures[name].artists())
         self._shown = name
         self.invalidate(key=name)
 
     def draw(self, graph, x, y, z):
         root, _ = _graph(graph, x, y, z)
         if graph != self._shown:
-            self._rebuild(graph, root)
-        self.picture.update(root)
+            self._show(graph)
+        self._pictures[graph].update(root)
 
 
 def gate_explorer(**initial_values) -> GateExplorer:
     """Controls: ``graph`` (one of four small graphs), ``x`` (-3..3), ``y`` (-6..6), ``z`` (-6..6).
-    Interactive size: at most 9 nodes; a slider move rewrites at most 18 text labels (blitted)."""
+    Interactive size: at most 9 nodes; a slider move rewrites at most 18 text labels (blitted);
+    the four drawings are made once, and switching the graph shows another one."""
     return GateExplorer(**initial_values)

@@ -12,7 +12,7 @@ import numpy as np
 from .. import landscapes as L
 from ..style import COLORS
 from .base import Explorer, checkbox, dropdown, float_slider, int_slider, log_slider
-from .optimizer_paths import GRID, banded_log_loss
+from .optimizer_paths import GRID, banded_image, banded_log_loss
 
 
 class LossLandscape(Explorer):
@@ -31,8 +31,8 @@ class LossLandscape(Explorer):
 
     def build(self, figure):
         self.ax, self.ax_cut = figure.subplots(1, 2, gridspec_kw={"width_ratios": [1.1, 1]})
-        self.image = self.ax.imshow(np.zeros((GRID, GRID)), origin="lower", cmap="Blues_r",
-                                    aspect="auto", interpolation="nearest", vmin=-5, vmax=1.5)
+        self.image = self.ax.imshow(np.zeros((GRID, GRID, 4), np.uint8), origin="lower", aspect="auto",
+                                    interpolation="nearest")
         self.quiver = None
         self.ax.set(xlabel="x (parameter 1)", ylabel="y (parameter 2)")
         self.steep = self.ax_cut.plot([], [], color=COLORS[3], lw=2.2,
@@ -42,21 +42,20 @@ class LossLandscape(Explorer):
         self.ax_cut.set(xlim=(-1.5, 1.5), xlabel="distance from the minimum",
                         ylabel="loss − minimum")
         self.ax_cut.legend(loc="upper center", fontsize=9)
-        self.dynamic(self.image, self.steep, self.shallow, self.ax.title, self.ax_cut.title)
-        self._extent = None
-        self._static = None
+        # Three speeds: the window and its title are static (they change with the landscape); the
+        # loss image and the cut through the minimum are a layer over them (they change with κ and
+        # the angle too); the arrows are drawn at every change.
+        self.layered(self.image, self.steep, self.shallow, self.ax_cut.title)
+        self._key = None
 
     def draw(self, landscape, kappa, angle, arrows, unit_arrows):
         params = {"kappa": kappa, "angle": angle} if landscape == "taco" else {}
-        land = L.make(landscape, **params)
-        bands, fmin = banded_log_loss(land)
-        self.image.set_data(bands)
-        if land.extent != self._extent:
-            self._extent = land.extent
-            self.image.set_extent(land.extent)
-            self.ax.set_xlim(land.extent[:2])
-            self.ax.set_ylim(land.extent[2:])
-            self._static = None
+        key = (landscape, *params.values())
+        if key != self._key:
+            self._key, self._land = key, L.make(landscape, **params)
+            self._new_layer(landscape, self._land)
+        land = self._land
+        self.invalidate(key=(landscape, self._cut_top), layer=key)
         x0, x1, y0, y1 = land.extent
         X, Y = np.meshgrid(np.linspace(x0, x1, arrows), np.linspace(y0, y1, arrows))
         G = -land.exact_grad(np.stack([X, Y], axis=-1))
@@ -75,6 +74,15 @@ class LossLandscape(Explorer):
             self._quiver_key = (arrows, tuple(land.extent))
         else:
             self.quiver.set_UVC(G[..., 0], G[..., 1])
+
+    def _new_layer(self, landscape, land):
+        """The loss image, the window and the cut through the minimum of a new landscape."""
+        bands, _ = banded_log_loss(land)
+        self.image.set_data(banded_image(bands))
+        self.image.set_extent(land.extent)
+        self.ax.set_xlim(land.extent[:2])
+        self.ax.set_ylim(land.extent[2:])
+        self.ax.set_title(f"{landscape}: shades log₁₀(loss − min), arrows −gradient", fontsize=11)
         minimum = land.minima[0]
         H = land.hessian(minimum)
         evals, evecs = np.linalg.eigh(H)
@@ -86,14 +94,9 @@ class LossLandscape(Explorer):
             line.set_data(r, cuts[k])
         # The loss axis follows the cuts: the whole shallow curve, and the steep one up to the same
         # height or to 1 (a steep curve is a narrow V that leaves the panel: that is the point).
-        top = float(f"{1.1 * max(cuts[0].max(), min(cuts[-1].max(), 1.0)):.2g}")
-        static = (tuple(land.extent), top)
-        if static != self._static:
-            self._static = static
-            self.ax_cut.set_ylim(0, top)
-            self.invalidate(key=static)
+        self._cut_top = float(f"{1.1 * max(cuts[0].max(), min(cuts[-1].max(), 1.0)):.2g}")
+        self.ax_cut.set_ylim(0, self._cut_top)
         kappa_here = land.condition_number(minimum)
-        self.ax.set_title(f"{landscape}: shades log₁₀(loss − min), arrows −gradient", fontsize=11)
         self.ax_cut.set_title(f"curvatures {evals[-1]:.3g} and {evals[0]:.3g}: κ = {kappa_here:.3g}",
                               fontsize=11)
 

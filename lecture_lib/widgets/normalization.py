@@ -65,7 +65,8 @@ class NormalizationExplorer(Explorer):
         self._limits = None
         self.ax_grad.axhline(1.0, color=COLORS[7], linewidth=1, linestyle=":")
         self.status = self.ax_grad.text(0.02, 0.02, "", transform=self.ax_grad.transAxes, fontsize=10)
-        self.dynamic(self.heat, self.std_line, self.grad_line, self.status, *self.heat_ticks)
+        self.layered(*self.heat_ticks)       # they change with the activation only
+        self.dynamic(self.heat, self.std_line, self.grad_line, self.status)
 
     def statistics(self, depth, scale, batch_size, norm, mode, activation):
         """Per-layer histograms (depth, N_BINS), stds (depth,), weight-gradient norms (depth,), loss."""
@@ -91,7 +92,8 @@ class NormalizationExplorer(Explorer):
         layers = np.arange(1, depth + 1)
         image = np.full((MAX_DEPTH, N_BINS), np.nan)
         image[:depth] = hist
-        self.heat.set_data(image)
+        self.heat.set_data(self.heat.to_rgba(image, bytes=True))   # coloured here: drawn as is
+        self.invalidate(key="axes", layer=activation)
         self.std_line.set_data(layers, np.clip(np.nan_to_num(stds, nan=_STD_LIM[1]), *_STD_LIM))
         self.grad_line.set_data(layers, np.clip(np.nan_to_num(grads, nan=_GRAD_LIM[1]), *_GRAD_LIM))
         lo, hi = RANGES[activation]

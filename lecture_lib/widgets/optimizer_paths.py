@@ -1,10 +1,16 @@
 """Optimizers racing on a 2-D loss landscape: their paths over the loss, and loss against step.
 
 The loss is drawn as a banded image of log10(loss - min) (a cheap stand-in for filled contours,
-recomputed on a fixed grid only when the landscape changes); paths and curves are dynamic artists.
+recomputed on a fixed grid only when the landscape changes, and drawn into a cached layer over
+the static axes); paths and curves are dynamic artists. Each optimizer's path is
+kept and extended on demand, so moving one optimizer's knob (or the number of steps) recomputes
+only the paths it changes.
 """
 
 from __future__ import annotations
+
+import math
+from collections import OrderedDict
 
 import numpy as np
 
@@ -39,19 +45,40 @@ def make_optimizer(name: str, lr: float, momentum: float, beta1: float, beta2: f
     raise ValueError(f"name={name!r} is not an optimizer; expected one of {RACERS}")
 
 
+# The hyper-parameters each optimizer reads: a change of any other one leaves its path as it was.
+READS = {"sgd": ("lr",), "momentum": ("lr", "momentum"), "nesterov": ("lr", "momentum"),
+         "adagrad": ("lr",), "rmsprop": ("lr",), "adam": ("lr", "beta1", "beta2")}
+CACHED_RACES = 64
+
+
+class Race:
+    """The path of one optimizer from ``start``, computed as far as asked and extended when more
+    steps are asked for; it stops (later steps are NaN) once it leaves a wide window."""
+
+    def __init__(self, landscape, name, start, **hyper):
+        self.landscape, self.opt = landscape, make_optimizer(name, **hyper)
+        self.p = np.array(start, dtype=float)
+        self.points, self.stopped = [self.p.copy()], False
+
+    def path(self, steps: int) -> np.ndarray:
+        grad_xy, x, y = self.landscape.grad_xy, self.p[..., 0], self.p[..., 1]   # views of p
+        with np.errstate(all="ignore"):
+            while len(self.points) <= steps and not self.stopped:
+                self.opt.step([self.p], [np.array(grad_xy(x, y), dtype=float)])
+                x_, y_ = self.p.tolist()
+                if not (math.isfinite(x_) and math.isfinite(y_)) or max(abs(x_), abs(y_)) > 1e3:
+                    self.stopped = True
+                else:
+                    self.points.append(self.p.copy())
+        path = np.full((steps + 1, 2), np.nan)
+        known = min(len(self.points), steps + 1)
+        path[:known] = self.points[:known]
+        return path
+
+
 def race(landscape, name, start, steps, **hyper) -> np.ndarray:
     """The path of one optimizer; stops (and pads with NaN) once it leaves a wide window."""
-    opt = make_optimizer(name, **hyper)
-    p = np.array(start, dtype=float)
-    path = np.full((steps + 1, 2), np.nan)
-    path[0] = p
-    with np.errstate(all="ignore"):
-        for t in range(steps):
-            opt.step([p], [landscape.exact_grad(p)])
-            if not np.all(np.isfinite(p)) or np.max(np.abs(p)) > 1e3:
-                break
-            path[t + 1] = p
-    return path
+    return Race(landscape, name, start, **hyper).path(steps)
 
 
 def banded_log_loss(landscape, n=GRID):
@@ -59,6 +86,18 @@ def banded_log_loss(landscape, n=GRID):
     fmin = float(np.min(landscape.loss(landscape.minima)))
     fmin = min(fmin, float(Z.min()))
     return np.floor(2 * np.log10(np.maximum(Z - fmin, 1e-6))) / 2, fmin
+
+
+BAND_LIMITS = (-5.0, 1.5)   # the shades of log10(loss - min) span this range
+
+
+def banded_image(bands) -> np.ndarray:
+    """The bands as 8-bit RGBA in the landscape's colour map: matplotlib draws such an image
+    without normalising and colour-mapping it again at every redraw."""
+    from matplotlib import colormaps
+    from matplotlib.colors import Normalize
+
+    return colormaps["Blues_r"](Normalize(*BAND_LIMITS)(bands), bytes=True)
 
 
 class OptimizerPaths(Explorer):
@@ -83,12 +122,13 @@ class OptimizerPaths(Explorer):
         # only the taco shell)
         controls["landscape"] = dropdown("taco", list(L.LANDSCAPES), "landscape")
         self._key = None
+        self._races: OrderedDict = OrderedDict()   # (name, landscape, start, what it reads) -> Race
         super().__init__(controls, initial_values, figsize=(10.0, 4.4))
 
     def build(self, figure):
         self.ax, self.ax_loss = figure.subplots(1, 2, gridspec_kw={"width_ratios": [1.1, 1]})
-        self.image = self.ax.imshow(np.zeros((GRID, GRID)), origin="lower", cmap="Blues_r",
-                                    aspect="auto", interpolation="nearest", vmin=-5, vmax=1.5)
+        self.image = self.ax.imshow(np.zeros((GRID, GRID, 4), np.uint8), origin="lower", aspect="auto",
+                                    interpolation="nearest")
         self.minima = self.ax.plot([], [], "*", color=COLORS[7], markersize=14, label="minimum")[0]
         self.lines, self.curves = {}, {}
         for i, name in enumerate(RACERS):
@@ -101,25 +141,32 @@ class OptimizerPaths(Explorer):
                                   mew=2, label="start")[0]
         self.ax.set(xlabel="x (parameter 1)", ylabel="y (parameter 2)")
         self.ax_loss.set(xlabel="step", ylabel="loss − minimum (log scale)", title="loss against step")
-        self._limits = None
-        self.dynamic(self.image, self.minima, *self.lines.values(), self.start,
-                     *self.curves.values(), self.ax.title)
+        self.shape = self.ax.text(0.02, 0.97, "", transform=self.ax.transAxes, ha="left", va="top",
+                                  fontsize=10, bbox={"boxstyle": "round,pad=0.2", "fc": "white", "alpha": 0.8})
+        # Three speeds: the window, title, minima and legend are static (they change with the
+        # landscape and the racers listed); the loss image and the taco's κ and angle are a layer
+        # over them; only the paths and the loss curves are drawn at every change.
+        self.layered(self.image, self.shape)
+        self.dynamic(*self.lines.values(), self.start, *self.curves.values())
         self.legend, self._legend_key = None, None
 
     def draw(self, landscape, kappa, angle, x0, y0, lr, momentum, beta1, beta2, steps, **on):
         params = {"kappa": kappa, "angle": angle} if landscape == "taco" else {}
-        land = L.make(landscape, **params)
-        key = (landscape, kappa, angle)
+        key = (landscape, kappa, angle) if landscape == "taco" else (landscape,)
         if key != self._key:
-            self._bands, self._fmin = banded_log_loss(land)
-            self.image.set_data(self._bands)
-            if self._key is None or self._key[0] != landscape:
-                self.image.set_extent(land.extent)
-                self.ax.set_xlim(land.extent[:2])
-                self.ax.set_ylim(land.extent[2:])
-                self._limits = None  # a new window: render the static part again (below)
-            self._key = key
+            self._land = L.make(landscape, **params)
+            land = self._land
+            bands, self._fmin = banded_log_loss(land)
+            self.image.set_data(banded_image(bands))
+            self.image.set_extent(land.extent)
+            self.ax.set_xlim(land.extent[:2])
+            self.ax.set_ylim(land.extent[2:])
             self.minima.set_data(land.minima[:, 0], land.minima[:, 1])
+            self.ax.set_title(f"{landscape}: paths over the shades of log₁₀(loss − min)", fontsize=11)
+            self.shape.set_text(f"κ = {kappa:.0f}, {angle:.0f}°" if landscape == "taco" else "")
+            self.shape.set_visible(landscape == "taco")
+            self._key = key
+        land = self._land
         x_lo, x_hi, y_lo, y_hi = land.extent
         start = np.array([(x_lo + x_hi) / 2 + x0 * (x_hi - x_lo) / 2,
                           (y_lo + y_hi) / 2 + y0 * (y_hi - y_lo) / 2])
@@ -131,7 +178,7 @@ class OptimizerPaths(Explorer):
                 self.lines[name].set_data([], [])
                 self.curves[name].set_data([], [])
                 continue
-            path = race(land, name, start, steps, **hyper)
+            path = self._race(key, land, name, start, hyper).path(steps)
             self.lines[name].set_data(path[:, 0], path[:, 1])
             loss = np.clip(land.loss(path) - self._fmin, FLOOR, CEIL)
             self.curves[name].set_data(np.arange(len(path)), loss)
@@ -144,19 +191,24 @@ class OptimizerPaths(Explorer):
             self.legend = self.ax_loss.legend(handles=handles, loc="upper right", fontsize=9,
                                               framealpha=0.9)
             self._legend_key = racing
-            self._limits = None
         # The loss axes follow the race: the steps asked for (to the next multiple of 100) and the
-        # decades the curves span (rounded out to multiples of 2). The static part (window, legend,
-        # limits) is rendered again only when one of them changes, and kept per state.
+        # decades the curves span (rounded out to multiples of 2); the static part is kept per state.
         lo, hi = decades(np.concatenate(losses) if losses else [1.0], (FLOOR, CEIL), 2)
         limits = (snap_up(steps, 100), lo, hi)
-        if limits != self._limits:
-            self._limits = limits
-            self.ax_loss.set_xlim(0, limits[0])
-            self.ax_loss.set_ylim(10.0 ** lo / 2, 10.0 ** hi * 2)
-            self.invalidate(key=(landscape, racing, limits))
-        kappa_txt = f", κ = {kappa:.0f}, {angle:.0f}°" if landscape == "taco" else ""
-        self.ax.set_title(f"{landscape}{kappa_txt}; after {steps} steps", fontsize=11)
+        self.ax_loss.set_xlim(0, limits[0])
+        self.ax_loss.set_ylim(10.0 ** lo / 2, 10.0 ** hi * 2)
+        self.invalidate(key=(landscape, racing, limits), layer=key)
+
+    def _race(self, key, land, name, start, hyper) -> Race:
+        """The race of ``name`` from ``start``, kept under the hyper-parameters it reads: moving
+        another optimizer's knob, or the number of steps, computes nothing again."""
+        race_key = (name, key, tuple(start), tuple(hyper[k] for k in READS[name]))
+        if race_key not in self._races:
+            self._races[race_key] = Race(land, name, start, **hyper)
+            while len(self._races) > CACHED_RACES:
+                self._races.popitem(last=False)
+        self._races.move_to_end(race_key)
+        return self._races[race_key]
 
 
 def optimizer_paths_explorer(**initial_values) -> OptimizerPaths:

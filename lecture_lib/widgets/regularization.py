@@ -74,12 +74,15 @@ class RegularizationExplorer(Explorer):
         self.ax_curve.set(xlim=(0, 150), ylim=(0.3, 1.02), xlabel="epoch (full batch)", ylabel="accuracy")
         self.ax_curve.axhline(1 / 3, color=COLORS[7], lw=0.8, linestyle=":")
         self.ax_curve.legend(loc="lower right")
-        self.dynamic(self.image, *self.points, self.train_line, self.val_line, self.ax.title, self.ax_curve.title)
+        # Everything that changes is one setting of the grid: a layer kept per setting, so that
+        # going back to a setting (or moving a slider within one) draws nothing.
+        self.layered(self.image, *self.points, self.train_line, self.val_line, self.ax.title, self.ax_curve.title)
 
     def draw(self, n_per_class, keep, decay):
         n = int(snap(n_per_class, SIZES))
         p = snap(keep, KEEPS)
         exponent = int(snap(np.log10(max(decay, 1e-12)), DECAY_EXPONENTS))
+        self.invalidate(key="axes", layer=(n, p, exponent))
         fit = spiral_fit(n, p, exponent)
         self.image.set_data(fit.boundary)
         for c, points in enumerate(self.points):

@@ -5,8 +5,9 @@ search: this draw, and the median and quartiles over 200 draws).
 The objectives are :class:`lecture_lib.search.PeakObjective` with the first, the second or both
 hyperparameters mattering, and the MLP on the digits (learning rate and weight decay), read from a
 sweep of real runs (:func:`lecture_lib.experiments.practice.measure_digits_sweep`, cached on disk).
-Everything a control needs is precomputed per objective, and everything that depends on a control
-(the map, its tick labels, the curves) is a dynamic artist, so a change only redraws those.
+Everything a control needs is precomputed per objective; what depends on the objective only (the
+map, the grid's and the median's curves) is a layer over the static axes, drawn again when the
+objective changes, and the trials, this draw's curve and the titles are the dynamic artists.
 """
 
 from __future__ import annotations
@@ -111,11 +112,15 @@ class SearchExplorer(Explorer):
         self.ax_best.set(xlim=(1, MAX_TRIALS), yscale="log", xlabel="number of trials n",
                          ylabel="regret: best possible − best found\n(score or accuracy, log scale)")
         self.ax_best.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize=9)
-        self.dynamic(self.map, self.meaning, self.points, self.best_ring, self.map_legend, self.band,
-                     self.grid_line, self.median_line, self.draw_line, self.now, ax.title, self.ax_best.title)
+        # What depends on the objective only (the map, what its axes mean, the grid's and the
+        # median's curves) is a layer, drawn again when the objective changes; the trials and
+        # the titles are drawn at every change.
+        self.layered(self.map, self.meaning, self.map_legend, self.band, self.grid_line, self.median_line)
+        self.dynamic(self.points, self.best_ring, self.draw_line, self.now, ax.title, self.ax_best.title)
 
     def draw(self, trials, method, objective, draw):
         p = self._problems[objective]
+        self.invalidate(key="axes", layer=objective)
         self.map.set_data(p.rgba)
         self.meaning.set_text(p.meaning)
         self.meaning.set_visible(bool(p.meaning))
