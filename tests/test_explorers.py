@@ -8,6 +8,23 @@ from lecture_lib.widgets import all_explorers
 from lecture_lib.widgets.base import Explorer, float_slider
 
 EXPLORERS = all_explorers()
+_SHARED: dict = {}
+
+
+def shared(name):
+    """One instance of each explorer for the tests that leave it in a valid state (building one costs a
+    full rendering); closed when the module's tests end."""
+    if name not in _SHARED:
+        _SHARED[name] = EXPLORERS[name]()
+    return _SHARED[name]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _close_shared():
+    yield
+    for ex in _SHARED.values():
+        ex.close()
+    _SHARED.clear()
 
 
 def other_value(control):
@@ -30,7 +47,7 @@ def test_there_are_explorers():
 
 @pytest.mark.parametrize("name", sorted(EXPLORERS))
 def test_explorer_contract(name):
-    ex = EXPLORERS[name]()
+    ex = shared(name)
     assert isinstance(ex, Explorer)
     assert isinstance(ex.widget, W.Widget) and ex.controls and ex.last_error is None
     assert type(ex.figure).__name__ == "Figure"
@@ -38,18 +55,16 @@ def test_explorer_contract(name):
     bundle = ex._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
     assert bundle["image/png"], "the display bundle must carry a PNG of the current state"
-    ex.close()
 
 
 @pytest.mark.parametrize("name", sorted(EXPLORERS))
 def test_every_control_changes_the_figure(name):
-    ex = EXPLORERS[name]()
+    ex = shared(name)
     for cname, control in ex.controls.items():
         before = ex.pixels()
         control.value = other_value(control)
         assert ex.last_error is None, f"{name}: moving {cname} raised {ex.last_error!r}"
         assert not np.array_equal(before, ex.pixels()), f"{name}: moving {cname} left the figure unchanged"
-    ex.close()
 
 
 @pytest.mark.parametrize("name", sorted(EXPLORERS))
@@ -150,7 +165,7 @@ def test_the_sliders_that_drew_nan_are_covered():
 
 @pytest.mark.parametrize("name", sorted({n for n, _ in FLOAT_CONTROLS}))
 def test_nan_on_a_control_is_an_error_shown_in_the_widget(name):
-    ex = EXPLORERS[name]()
+    ex = shared(name)
     for control in [c for n, c in FLOAT_CONTROLS if n == name]:
         before, png = ex.pixels(), ex.png
         good = ex.controls[control].value
@@ -165,12 +180,11 @@ def test_nan_on_a_control_is_an_error_shown_in_the_widget(name):
             EXPLORERS[name](**{control: float("nan")})
         with pytest.raises(TypeError, match=f"{control}=True"):
             ex.controls[control].value = True
-    ex.close()
 
 
 @pytest.mark.parametrize("name, control", INT_CONTROLS, ids=[f"{n}.{c}" for n, c in INT_CONTROLS])
 def test_an_integer_control_refuses_what_is_not_an_integer(name, control):
-    ex = EXPLORERS[name]()
+    ex = shared(name)
     value = ex.controls[control].value
     for bad in (3.5, True, np.bool_(False), "3"):
         with pytest.raises(TypeError, match=f"{control}={bad!r}"):
@@ -178,7 +192,6 @@ def test_an_integer_control_refuses_what_is_not_an_integer(name, control):
         with pytest.raises(TypeError, match=f"{control}={bad!r} is not valid; expected an integer"):
             ex.controls[control].value = bad
         assert ex.controls[control].value == value and ex.last_error is None
-    ex.close()
 
 
 def test_numpy_scalars_are_numbers_for_the_controls():
