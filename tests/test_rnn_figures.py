@@ -75,12 +75,13 @@ def test_sampling_explorer_redraws_the_characters_for_a_new_prefix(monkeypatch):
     from lecture_lib.widgets import char_sampling
 
     ex = char_sampling.char_sampling_explorer()
-    ex.controls["temperature"].value = 0.8                      # the first change renders the frozen layout
-    background = ex._background
-    before = [t.get_text() for t in ex.chars]
+    before, pixels = [t.get_text() for t in ex.chars], ex.pixels()
+    renders = []
+    monkeypatch.setattr(ex.figure.canvas, "draw", lambda *a, **k: renders.append(1))
     ex.controls["prefix"].value = "import "
     after = [t.get_text() for t in ex.chars]
-    assert after != before and ex._background is background      # no new rendering of the static part
+    assert after != before and not np.array_equal(pixels, ex.pixels())
+    assert not renders, "every prefix's background is rendered when the explorer is made, not on a change"
     scores = ex._scores["import "]
     top = np.argsort(scores)[::-1][:char_sampling.TOP]
     assert after == [char_sampling._shown(ex.model.vocab.chars[i]) for i in top]
