@@ -15,14 +15,13 @@ time; with more, by the wall time (CPU time would add up the threads).
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from threadpoolctl import threadpool_limits
 
-from lecture_lib import layers
+from lecture_lib import layers, timing
 
 TARGET_RATIO = 2.0
 CONV_SIZES = (  # (name, N, C, H, W, F, K, stride, pad)
@@ -36,25 +35,10 @@ POOL_SIZES = (  # (name, N, C, H, W, pool, stride)
 )
 
 
-def alternate(first, second, repeats: int, warmup: int = 3) -> dict:
-    """Time two functions in alternation on both clocks. Returns, per clock ("cpu", "wall"), the
-    median ms of each and the median of the per-round ratios first / second."""
-    for _ in range(warmup):
-        first()
-        second()
-    clocks = {"cpu": time.process_time, "wall": time.perf_counter}
-    seconds = {name: ([], []) for name in clocks}
-    for _ in range(repeats):
-        for k, fn in enumerate((first, second)):
-            start = {name: clock() for name, clock in clocks.items()}
-            fn()
-            for name, clock in clocks.items():
-                seconds[name][k].append(clock() - start[name])
-    result = {}
-    for name, (a, b) in seconds.items():
-        a, b = np.array(a), np.array(b)
-        result[name] = (1000 * float(np.median(a)), 1000 * float(np.median(b)), float(np.median(a / b)))
-    return result
+def alternate(first, second, repeats: int) -> dict:
+    """:func:`lecture_lib.timing.alternate` in milliseconds."""
+    times = timing.alternate(first, second, repeats)
+    return {clock: (1000 * a, 1000 * b, ratio) for clock, (a, b, ratio) in times.items()}
 
 
 def conv_pair(n, c, h, w, f, k, stride, pad):

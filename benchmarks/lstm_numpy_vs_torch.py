@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import time
 
 import numpy as np
 import torch
 
-from lecture_lib import layers
+from lecture_lib import layers, timing
 
 TARGET_RATIO = 1.5
 N, T, D, H = 32, 50, 64, 128
@@ -61,27 +60,6 @@ def torch_pass(p):
     return run
 
 
-def alternate(first, second, repeats: int, warmup: int = 3) -> dict:
-    """Time two functions in alternation on both clocks. Returns, per clock ("cpu", "wall"), the
-    median seconds of each and the median of the per-round ratios first / second."""
-    for _ in range(warmup):
-        first()
-        second()
-    clocks = {"cpu": time.process_time, "wall": time.perf_counter}
-    seconds = {name: ([], []) for name in clocks}
-    for _ in range(repeats):
-        for k, fn in enumerate((first, second)):
-            start = {name: clock() for name, clock in clocks.items()}
-            fn()
-            for name, clock in clocks.items():
-                seconds[name][k].append(clock() - start[name])
-    result = {}
-    for name, (a, b) in seconds.items():
-        a, b = np.array(a), np.array(b)
-        result[name] = (float(np.median(a)), float(np.median(b)), float(np.median(a / b)))
-    return result
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=40)
@@ -99,7 +77,7 @@ def main(argv=None) -> int:
         limit = threadpool_limits(limits=args.threads)
     problem = make_problem()
     with limit:
-        times = alternate(numpy_pass(problem), torch_pass(problem), args.repeats)
+        times = timing.alternate(numpy_pass(problem), torch_pass(problem), args.repeats)
     verdict_clock = "cpu" if args.threads == 1 else "wall"
     ratio = times[verdict_clock][2]
     print(f"torch {torch.__version__} ({torch.get_num_threads()} thread(s)); NumPy {np.__version__}")

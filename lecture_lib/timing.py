@@ -46,3 +46,28 @@ def not_slower(t: float, t_ref: float, margin: float = TIMING_MARGIN) -> bool:
     """``t`` is at most ``margin`` times ``t_ref``."""
     t, t_ref, margin = check_positive(t, "t"), check_positive(t_ref, "t_ref"), check_positive(margin, "margin")
     return t <= margin * t_ref
+
+
+def alternate(first, second, repeats: int, warmup: int = 3) -> dict:
+    """Time two functions in alternation on both clocks (for the benchmarks, where the machine may be
+    shared: alternating spreads the other programs' load over both sides). Returns, per clock
+    ("cpu", "wall"), the median seconds of each and the median of the per-round ratios first / second."""
+    import numpy as np
+
+    repeats = check_positive_int(repeats, "repeats", max=100_000)
+    for _ in range(check_positive_int(warmup + 1, "warmup + 1") - 1):
+        first()
+        second()
+    clocks = {"cpu": time.process_time, "wall": time.perf_counter}
+    seconds = {name: ([], []) for name in clocks}
+    for _ in range(repeats):
+        for k, fn in enumerate((first, second)):
+            start = {name: clock() for name, clock in clocks.items()}
+            fn()
+            for name, clock in clocks.items():
+                seconds[name][k].append(clock() - start[name])
+    result = {}
+    for name, (a, b) in seconds.items():
+        a, b = np.array(a), np.array(b)
+        result[name] = (float(np.median(a)), float(np.median(b)), float(np.median(a / b)))
+    return result

@@ -130,7 +130,8 @@ def conv_geometry(x, w, b, conv_param):
     return x, w, b, stride, pad, dilation, out_h, out_w
 
 
-def _check_dout(dout, shape):
+def check_dout(dout, shape):
+    """The upstream gradient of a forward whose output had ``shape`` (4-D), or a ValueError naming both."""
     dout = check_array(dout, "dout", ndim=4)
     if dout.shape != tuple(shape):
         raise ValueError(f"dout has shape {dout.shape} but the forward output had shape {tuple(shape)}; "
@@ -167,7 +168,7 @@ def conv_backward_naive(dout, cache):
     n_images, n_filters = x.shape[0], w.shape[0]
     out_h = conv_output_size(x.shape[2], w.shape[2], s, p, d)
     out_w = conv_output_size(x.shape[3], w.shape[3], s, p, d)
-    dout = _check_dout(dout, (n_images, n_filters, out_h, out_w))
+    dout = check_dout(dout, (n_images, n_filters, out_h, out_w))
     span_h, span_w = d * (w.shape[2] - 1) + 1, d * (w.shape[3] - 1) + 1
     x_pad = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
     dx_pad = np.zeros_like(x_pad)
@@ -264,7 +265,7 @@ def conv_backward_fast(dout, cache):
     n_filters, _, kernel_h, kernel_w = w.shape
     out_h = conv_output_size(height, kernel_h, s, p, d)
     out_w = conv_output_size(width, kernel_w, s, p, d)
-    dout = _check_dout(dout, (n_images, n_filters, out_h, out_w)).astype(x.dtype, copy=False)
+    dout = check_dout(dout, (n_images, n_filters, out_h, out_w)).astype(x.dtype, copy=False)
     dout_rows = dout.reshape(n_images, n_filters, out_h * out_w)
     rows = kernel_h * kernel_w * channels
     w_cols = w.transpose(2, 3, 1, 0).reshape(rows, n_filters).astype(x.dtype)     # w_rows.T

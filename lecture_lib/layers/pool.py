@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._checks import check_array, check_int
-from .conv import conv_output_size
+from .conv import check_dout, conv_output_size
 
 __all__ = [
     "max_pool_backward_fast",
@@ -41,14 +41,6 @@ def pool_geometry(x, pool_param):
     return x, ph, pw, stride, out_h, out_w
 
 
-def _check_dout(dout, shape):
-    dout = check_array(dout, "dout", ndim=4)
-    if dout.shape != tuple(shape):
-        raise ValueError(f"dout has shape {dout.shape} but the forward output had shape {tuple(shape)}; "
-                         "expected equal shapes")
-    return dout
-
-
 # --------------------------------------------------------------------------- naive
 def max_pool_forward_naive(x, pool_param):
     """Max pooling, one window at a time.
@@ -68,7 +60,7 @@ def max_pool_backward_naive(dout, cache):
     """Backward of max pooling: each window's gradient goes to its (first) maximum. Returns dx."""
     x, pool_param = cache
     x, ph, pw, s, out_h, out_w = pool_geometry(x, pool_param)
-    dout = _check_dout(dout, (*x.shape[:2], out_h, out_w))
+    dout = check_dout(dout, (*x.shape[:2], out_h, out_w))
     dx = np.zeros_like(x)
     for n in range(x.shape[0]):
         for c in range(x.shape[1]):
@@ -120,7 +112,7 @@ def max_pool_backward_fast(dout, cache):
     ph, pw, s = (pool_param[k] for k in POOL_KEYS)
     n, c, height, width = shape
     out_h, out_w = index.shape[2:]
-    dout = _check_dout(dout, (n, c, out_h, out_w))
+    dout = check_dout(dout, (n, c, out_h, out_w))
     if s >= ph and s >= pw and np.isfinite(dout).all():      # (0 * inf would be NaN, not 0)
         dx = np.zeros(shape, dtype=dout.dtype)
         chosen = np.empty(index.shape, dtype=bool)
