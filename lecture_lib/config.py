@@ -8,11 +8,12 @@ experiment. Nothing here imports torch until a torch helper is called.
 from __future__ import annotations
 
 import contextlib
-import numbers
 import os
 import sys
 
 import numpy as np
+
+from ._checks import check_seed
 
 PROFILES = ("fast", "full")
 
@@ -32,12 +33,6 @@ def is_fast() -> bool:
 def by_profile(*, fast, full):
     """Pick a size by profile: ``n = by_profile(fast=200, full=5000)``."""
     return fast if is_fast() else full
-
-
-def check_seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(f"seed={seed!r} is not valid; expected a non-negative integer")
-    return int(seed)
 
 
 def make_rng(seed: int) -> np.random.Generator:

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._checks import check_int, check_scalar
-from .config import check_seed
+from ._checks import check_int, check_scalar, check_seed
 
 
 def _positive_int(value, name: str) -> int:

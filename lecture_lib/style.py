@@ -30,6 +30,7 @@ MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
 
 STYLES = ("default", "presentation")
 _FONT = {"default": 11, "presentation": 16}
+MIN_FONT_PT = _FONT["default"]   # no text of a figure is smaller, tick labels and annotations included
 
 
 def rc_params(style: str = "default") -> dict:
@@ -41,9 +42,9 @@ def rc_params(style: str = "default") -> dict:
         "font.size": size,
         "axes.titlesize": size + 1,
         "axes.labelsize": size,
-        "xtick.labelsize": size - 1 if style == "default" else size,
-        "ytick.labelsize": size - 1 if style == "default" else size,
-        "legend.fontsize": size - 1 if style == "default" else size,
+        "xtick.labelsize": size,
+        "ytick.labelsize": size,
+        "legend.fontsize": size,
         "figure.titlesize": size + 2,
         "figure.facecolor": "white",
         "axes.facecolor": "white",
@@ -77,6 +78,14 @@ def new_figure(width: float = 8.0, height: float = 4.0, **kwargs) -> Figure:
     fig = Figure(figsize=(width * scale, height * scale), layout="constrained", **kwargs)
     FigureCanvasAgg(fig)
     return fig
+
+
+def small_texts(fig: Figure, min_pt: float = MIN_FONT_PT) -> list[tuple[float, str]]:
+    """The visible, non-empty texts of ``fig`` set smaller than ``min_pt`` points, as (size, text)."""
+    from matplotlib.text import Text
+
+    return sorted({(round(t.get_fontsize(), 1), t.get_text()) for t in fig.findobj(Text)
+                   if t.get_visible() and t.get_text().strip() and t.get_fontsize() < min_pt})
 
 
 def figure_png(fig: Figure, dpi: int | None = None) -> bytes:

@@ -25,8 +25,10 @@ def test_unknown_profile_is_a_clear_error(monkeypatch):
 
 def test_rng_reproduces_and_rejects_bad_seeds():
     assert config.make_rng(3).normal() == config.make_rng(3).normal()
-    for bad in (-1, 1.5, "3", True):
-        with pytest.raises(ValueError, match="seed="):
+    with pytest.raises(ValueError, match="seed=-1"):
+        config.make_rng(-1)
+    for bad in (1.5, "3", True):   # not an integer at all: a wrong type
+        with pytest.raises(TypeError, match="seed="):
             config.make_rng(bad)
 
 

@@ -4,6 +4,7 @@ import ipywidgets as W
 import numpy as np
 import pytest
 
+from lecture_lib.style import apply_style, small_texts
 from lecture_lib.widgets import all_explorers
 from lecture_lib.widgets.base import Explorer, float_slider
 
@@ -21,6 +22,7 @@ def shared(name):
 
 @pytest.fixture(scope="module", autouse=True)
 def _close_shared():
+    apply_style()   # the course's style, as setup() applies it in a notebook
     yield
     for ex in _SHARED.values():
         ex.close()
@@ -55,6 +57,8 @@ def test_explorer_contract(name):
     bundle = ex._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
     assert bundle["image/png"], "the display bundle must carry a PNG of the current state"
+    small = small_texts(ex.figure)
+    assert not small, f"{name}: text under 11 pt: {small[:5]}"
 
 
 @pytest.mark.parametrize("name", sorted(EXPLORERS))

@@ -7,16 +7,14 @@ import re
 from pathlib import Path
 
 import pytest
-from matplotlib.text import Text
 
 from lecture_lib import figures
 from lecture_lib.course import NOTEBOOKS
-from lecture_lib.style import apply_style
+from lecture_lib.style import apply_style, small_texts
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSETS = ROOT / "assets"
 CATALOGUE = figures.registered()
-MIN_FONT_PT = 8.0        # the smallest annotation; titles and labels use the style's 11 pt and more
 MAX_WIDTH_IN = 14.0      # wider figures are shrunk by the notebook until their text is unreadable
 
 
@@ -65,9 +63,8 @@ def _check_readable(name):
     assert fig.get_facecolor()[3] == 1.0, f"{name}: transparent background"
     width = fig.get_size_inches()[0]
     assert width <= MAX_WIDTH_IN, f"{name}: {width:.1f} in wide"
-    small = sorted({(round(t.get_fontsize(), 1), t.get_text()[:30]) for t in fig.findobj(Text)
-                    if t.get_visible() and t.get_text().strip() and t.get_fontsize() < MIN_FONT_PT})
-    assert not small, f"{name}: text under {MIN_FONT_PT} pt: {small[:5]}"
+    small = small_texts(fig)
+    assert not small, f"{name}: text under 11 pt: {small[:5]}"
 
 
 def test_render_all_writes_the_asked_figures(tmp_path):

@@ -52,7 +52,7 @@ def plot_gradient_norms(runs):
     ax_w.set(xlabel="hidden layer (1 = next to the input)",
              title="what the weights get, ‖∂L/∂W‖ = ‖hᵀ·∂L/∂z‖")
     for ax in (ax_z, ax_w):
-        ax.legend(fontsize=10, title="factor going back, layer 10 → 1", title_fontsize=10)
+        ax.legend(title="factor going back, layer 10 → 1")
     fig.suptitle("Gradient norm against depth: through sigmoid it vanishes towards the input")
     return fig
 
@@ -88,7 +88,7 @@ def plot_convergence_race(race, jitter_seed: int = 8):
              xlabel=f"SGD step (mini-batches of {race.batch_size})" + (", log scale" if spread > 8 else ""),
              ylabel="validation accuracy",
              title=f"every run until it reaches {race.target:.0%} (dotted)")
-    fig.legend(*ax_c.get_legend_handles_labels(), loc="outside lower center", ncols=len(race.runs), fontsize=10)
+    fig.legend(*ax_c.get_legend_handles_labels(), loc="outside lower center", ncols=len(race.runs))
     ax_s.axvline(race.max_steps, color="0.5", linestyle=":")
     ax_s.set(xlim=(min(reached) / 1.3 if spread > 8 else 0, never * 1.08), ylim=(-0.6, len(race.runs) - 0.4),
              yticks=range(len(race.runs)),

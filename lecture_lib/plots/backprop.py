@@ -166,7 +166,7 @@ def plot_stable_lr(result):
     ax.set(xlabel="learning rate (log scale)", ylabel=f"softmax loss after {result.steps} steps (log scale)",
            title=f"Scaling the data by {result.factor:g} moves the stability edge by {result.drop:.1e}x, "
                  f"not {result.factor:.0e}x")
-    ax.legend(loc="upper left", fontsize=10)
+    ax.legend(loc="upper left")
     return fig
 
 
@@ -189,7 +189,7 @@ def plot_spiral(result, X_held, y_held):
                      edgecolor="k", linewidth=0.3, label=f"class {k}")
     ax_b.set(xlabel="x₁", ylabel="x₂", aspect="equal",
              title=f"held-out points on the learned regions: {result.heldout_acc:.1%}")
-    ax_b.legend(loc="lower left", fontsize=10)
+    ax_b.legend(loc="lower left")
     ax_l.semilogy(np.arange(1, len(result.losses) + 1), result.losses, color=COLORS[0],
                   label="two-layer net (gates)")
     ax_l.axhline(result.linear_loss, color=COLORS[1], linestyle="--",
@@ -210,7 +210,7 @@ def plot_step_sweep(sweep, agree: float):
     ax.loglog(sweep.hs, np.maximum(sweep.float32, 1e-16), label="centred, float32", **style_marker(2))
     ax.axhspan(1e-16, agree, color=COLORS[2], alpha=0.08)
     ax.axhline(agree, color="0.4", linewidth=1)
-    ax.text(sweep.hs[-1], agree * 1.5, f"agree: below {agree:.0e}", fontsize=10, color="0.3", ha="right")
+    ax.text(sweep.hs[-1], agree * 1.5, f"agree: below {agree:.0e}", color="0.3", ha="right")
     ax.set(xlabel="step δ of the difference (log scale; numerical_gradient's argument h)",
            ylabel="relative error vs analytic (log scale)",
            title="Truncation error falls with δ until rounding takes over")

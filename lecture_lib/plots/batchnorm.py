@@ -37,9 +37,9 @@ def plot_unit_gaussian(result: B.UnitGaussianResult):
                               extent=(B.BINS[0], B.BINS[-1], 0.5, n_layers + 0.5),
                               norm=PowerNorm(0.5, vmin=0, vmax=peak))
             for layer, std in enumerate(s.std, start=1):   # right of the panel, off the edge bins
-                ax.text(1.01, layer, f"{std:.2f}", ha="left", va="center", fontsize=9,
+                ax.text(1.01, layer, f"{std:.2f}", ha="left", va="center",
                         transform=ax.get_yaxis_transform())
-            ax.text(1.01, n_layers + 0.9, "std", ha="left", va="bottom", fontsize=9, transform=ax.get_yaxis_transform())
+            ax.text(1.01, n_layers + 0.9, "std", ha="left", va="bottom", transform=ax.get_yaxis_transform())
             ax.grid(False)
             ax.set_title(f"{NORM_LABELS[norm]}, {'at init' if state == 'initial' else 'trained'}")
             if row == 1:
@@ -66,12 +66,12 @@ def plot_gamma_beta(result: B.GammaBeta):
                   label="median")
         axis.axhline(ref, color=COLORS[7], linestyle=":", linewidth=1, label=f"initial value {ref:g}")
         axis.set(xlabel="hidden layer", ylabel=f"learned {name}", title=f"{name} per layer after training")
-        axis.legend(fontsize=9)
+        axis.legend()
     (g_lo, g_hi), (b_lo, b_hi) = result.gamma_range, result.beta_range
     i_lo, i_hi = result.identity_gamma_range
     ax_g.vlines(layers + 0.25, [v.min() for v in result.identity_gamma], [v.max() for v in result.identity_gamma],
                 color=COLORS[2], linewidth=2, linestyle=":", label="γ that would undo BN (batch std)")
-    ax_g.legend(fontsize=9)
+    ax_g.legend()
     fig.suptitle(f"What training made of γ and β: γ in [{g_lo:.2f}, {g_hi:.2f}] (undoing BN would need "
                  f"[{i_lo:.2f}, {i_hi:.2f}]), β in [{b_lo:.2f}, {b_hi:.2f}]")
     return fig
@@ -95,7 +95,7 @@ def plot_conv_statistics(result: B.ConvStatistics):
         axis.set_xticks(channels, ["red", "green", "blue"])
         axis.set(xlabel="channel", ylabel=f"{what} over (N, H, W)", title=f"per-channel {what}")
         axis.axhline(1.0 if what == "std" else 0.0, color=COLORS[7], linestyle=":", linewidth=1)
-    ax_s.legend(fontsize=9)
+    ax_s.legend()
     n, c, h, w = result.shape
     after, one = result.channel_std_after, result.channel_std_one_scalar
     fig.suptitle(f"{n} photo patches of {c}×{h}×{w}: channel stds {after.min():.2f}–{after.max():.2f} after "
@@ -115,7 +115,7 @@ def plot_gradient_flow(result: B.GradientFlow):
             g = result.get(norm, scale)
             ax.semilogy(layers, np.where(g > 0, g, np.nan), label=f"{scale:g} × He std", **style_marker(k))
         ax.set(xlabel=f"layer (1 = input side, {result.depth + 1} = output)", title=NORM_LABELS[norm])
-        ax.legend(fontsize=9, loc="center right")
+        ax.legend(loc="center right")
     axes[0].set_ylabel("‖dL/dW‖ at init (log)")
     axes[0].set_ylim(positive.min() / 3, positive.max() * 3)
     ratios = {n: [result.ratio(n, s) for s in result.scales] for n in ("none", "batchnorm")}
@@ -137,7 +137,7 @@ def plot_lr_scale_grid(result: B.LrScaleGrid):
         for i in range(acc.shape[0]):
             for j in range(acc.shape[1]):
                 text = "×" if np.isnan(acc[i, j]) else f"{acc[i, j]:.2f}"[1:] if acc[i, j] < 1 else "1"
-                ax.text(j, i, text, ha="center", va="center", fontsize=8,
+                ax.text(j, i, text, ha="center", va="center",
                         color="white" if np.isnan(acc[i, j]) or acc[i, j] < 0.6 else "black")
         ax.set_xticks(range(len(result.weight_stds)), [f"{s:.0e}".replace("e-0", "e-").replace("e+0", "e")
                                                        for s in result.weight_stds], rotation=45)
@@ -164,7 +164,7 @@ def plot_batch_dependence(result: B.BatchDependence):
     ax.set(xlabel="batch size B (log)", ylabel="std over batch draws (log)",
            title="One example's scores change with its batch")
     ax.set_xticks(sizes, [str(s) for s in sizes])
-    ax.legend(fontsize=9)
+    ax.legend()
     names = list(result.gap)
     x = np.arange(len(names))
     ax_gap.bar(x - 0.2, [result.train_acc[n] for n in names], 0.4, color=COLORS[0], label="train")
@@ -174,7 +174,7 @@ def plot_batch_dependence(result: B.BatchDependence):
     low = min(min(result.val_acc.values()), min(result.train_acc.values()))
     ax_gap.set(ylim=(max(0.0, low - 0.1), 1.05), ylabel="accuracy", title="Train / validation gap")
     ax_gap.set_xticks(x, [NORM_LABELS[n] for n in names])
-    ax_gap.legend(fontsize=9, loc="lower right")
+    ax_gap.legend(loc="lower right")
     fig.suptitle(f"Batch noise falls {result.score_spread[0] / result.score_spread[-1]:.1f}× from B = {sizes[0]} to "
                  f"{sizes[-1]}; train/validation gap {result.gap['none']:.3f} without BN, "
                  f"{result.gap['batchnorm']:.3f} with")
@@ -192,7 +192,7 @@ def plot_test_time(result: B.TestTimeResult, ax=None):
     for k, (_, value) in enumerate(bars):
         ax.bar(k, value, color=COLORS[k], hatch=(None, "xx", "//", "..", None)[k])
         ax.text(k, value + 0.02, f"{value:.1%}", ha="center")
-    ax.set_xticks(range(len(bars)), [b[0] for b in bars], fontsize=9)
+    ax.set_xticks(range(len(bars)), [b[0] for b in bars])
     ax.set(ylim=(0, 1.12), ylabel="validation accuracy", title="The trained BN net's validation accuracy, "
            "evaluated five ways")
     return fig
@@ -210,8 +210,8 @@ def plot_batch_size(result: B.BatchSizeSweep, ax=None):
            title=f"{result.epochs} epoch(s) at every B; at B = {sizes[0]}: BN {result.batchnorm[0]:.0%}, "
                  f"layer norm {result.layernorm[0]:.0%}")
     ax.axhline(0.1, color=COLORS[7], linestyle=":", linewidth=1)
-    ax.text(sizes[0], 0.12, "chance (10 classes)", fontsize=9)
-    ax.legend(fontsize=9, loc="lower right")
+    ax.text(sizes[0], 0.12, "chance (10 classes)")
+    ax.legend(loc="lower right")
     return fig
 
 
@@ -225,11 +225,11 @@ def plot_steps_to_target(result: B.StepsToTarget, ax=None):
             ax.plot(result.lrs[missing], np.full(missing.sum(), result.max_steps), linestyle="none",
                     marker="x", color=COLORS[k], markersize=10)
     ax.axhline(result.max_steps, color=COLORS[7], linestyle=":", linewidth=1)
-    ax.text(result.lrs[0], result.max_steps * 0.97, f"× not reached in {result.max_steps} steps", va="top", fontsize=9)
+    ax.text(result.lrs[0], result.max_steps * 0.97, f"× not reached in {result.max_steps} steps", va="top")
     ax.set(xlabel="learning rate (log)", ylabel=f"steps to {result.target:.0%} validation accuracy",
            ylim=(0, result.max_steps * 1.08),
            title=f"BN needs {result.speedup:.1f}× fewer steps, each at its best rate")
-    ax.legend(fontsize=9)
+    ax.legend()
     return fig
 
 
@@ -241,7 +241,7 @@ def plot_layer_sensitivity(result: B.LayerSensitivity, ax=None):
     ax.set(xlabel="layer whose weights change", ylabel=f"|Δ loss| / {result.rel_size:g} (log)",
            title=f"{'At init' if result.state == 'initial' else 'Trained'}, one layer changed at a time: "
                  f"plain / BN loss change, median {result.ratio:.2f}")
-    ax.legend(fontsize=9)
+    ax.legend()
     return fig
 
 
@@ -261,7 +261,7 @@ def _draw_boundaries(ax, result: B.Boundaries, title: str):
     w1, w2, b = result.boundary
     ax.plot(xs, -(w1 * xs + b) / w2, color=COLORS[7], linewidth=2, linestyle=LINESTYLES[1], label="fitted boundary")
     ax.plot(0, 0, marker="+", color=COLORS[7], markersize=14, linestyle="none")
-    ax.annotate("origin", (0, 0), textcoords="offset points", xytext=(6, -12), fontsize=9)
+    ax.annotate("origin", (0, 0), textcoords="offset points", xytext=(6, -12))
     ax.set(xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]), xlabel="feature 1 (std units)", ylabel="feature 2 (std units)",
            title=f"{title}\nmedian |Δ loss| {np.median(result.loss_changes):.2g}")
     ax.set_aspect("equal", adjustable="box")
@@ -286,10 +286,10 @@ def plot_normalize(sensitivity: B.WeightSensitivity | None = None, centred: B.Bo
     ax_c, ax_o, ax_s = fig.subplots(1, 3, width_ratios=(1, 1, 1.2))
     _draw_boundaries(ax_c, centred, "centred inputs")
     _draw_boundaries(ax_o, offset, f"the same inputs moved {offset.offset:g} std away")
-    ax_c.legend(fontsize=8, loc="lower left")
+    ax_c.legend(loc="lower left")
     ax_s.semilogy(sensitivity.offsets, sensitivity.sensitivity, **style_marker(0))
     ax_s.axvline(sensitivity.raw_offset, color=COLORS[7], linestyle=":", linewidth=1)
-    ax_s.text(sensitivity.raw_offset, sensitivity.sensitivity.max(), " raw [0, 1] pixels", fontsize=9, va="top")
+    ax_s.text(sensitivity.raw_offset, sensitivity.sensitivity.max(), " raw [0, 1] pixels", va="top")
     ax_s.set(xlabel="distance of the inputs from the origin (pixel std units)",
              ylabel=f"|Δ loss| / {sensitivity.rel_size:g} (median, log)",
              title=f"All 64 pixels: {sensitivity.ratio:.0f}× more sensitive at offset {sensitivity.offsets[-1]:g}")

@@ -78,7 +78,7 @@ def plot_comparison(comparison, ax=None):
     if d.companion is not None:
         handles += [Line2D([], [], color="black"), Line2D([], [], color="black", **COMPANION_STYLE)]
         labels += [d.metric, d.companion]
-    axes[0].legend(handles, labels, fontsize=9)
+    axes[0].legend(handles, labels)
     epochs = sorted({len(c.epochs(label)) for label in c.labels})
     fig.suptitle(f"{c.title()}\n{c.data_text[0].upper()}{c.data_text[1:]} · {c.where} · "
                  f"{'/'.join(map(str, epochs))} epochs")

@@ -160,8 +160,7 @@ def plot_degradation(result, ax=None):
     residual = "the deeper ResNet does not" if residual_does_not_degrade(result) else "the deeper ResNet does"
     ax.set(xlabel="epoch", ylabel="training error (%)", ylim=(0, None), xlim=(0.7, end + 0.4),
            title=f"{plain[0].upper() + plain[1:]}; {residual} ({result.data}, width {result.width})")
-    ax.legend(title="lines: during each epoch; open markers:\nwhole training set after training", fontsize=10,
-              title_fontsize=10)
+    ax.legend(title="lines: during each epoch; open markers:\nwhole training set after training")
     return fig
 
 
@@ -193,7 +192,7 @@ def _disc_area(millions: float) -> float:
     return 40 + 6 * millions
 
 
-def place_labels(ax, points, texts, radii, fontsize: int = 9) -> None:
+def place_labels(ax, points, texts, radii, fontsize: float | None = None) -> None:
     """Label each point (data coordinates) where its text overlaps no other label and no other
     point's marker (radius in points): the first free spot among positions below, above, right,
     left and diagonal of it, further out step by step, with a thin leader line once detached.
@@ -297,11 +296,10 @@ def plot_comparison(result=None, ax=None):
            ylabel="ImageNet top-1 accuracy (%, published)",
            title=("Accuracy against computation: each model below the dashed line is beaten on both by one on it"
                   if off else "Accuracy against computation") + "\n(disc area = parameters, counted)")
-    ax.text(0.99, 0.01, f"accuracy: {result.source}", transform=ax.transAxes, ha="right", va="bottom",
-            fontsize=9, color=COLORS[7])
+    ax.text(0.99, 0.01, f"accuracy: {result.source}", transform=ax.transAxes, ha="right", va="bottom", color=COLORS[7])
     place_labels(ax, list(zip(gflops, result.top1, strict=True)),
                  [f"{a}\n{p:.3g}M" for a, p in zip(result.archs, params, strict=True)],
-                 [np.sqrt(_disc_area(p)) / 2 for p in params], fontsize=10)
+                 [np.sqrt(_disc_area(p)) / 2 for p in params])
     return fig
 
 

@@ -16,8 +16,8 @@ from ..style import COLORS, new_figure
 
 KIND_COLOR = {"conv": COLORS[4], "pool": COLORS[1], "fc": COLORS[2], "join": COLORS[6], "add": COLORS[6],
               "input": "0.85", "norm": "0.93"}
-BOX_FONT = 10      # the labels inside boxes
-HEAD_FONT = 11     # column headings and panel titles
+BOX_FONT = 11      # the labels inside boxes
+HEAD_FONT = 12     # column headings and panel titles
 
 
 def _build(arch: str, **kwargs):

@@ -67,7 +67,7 @@ def plot_minibatch_noise(noise, same):
     ax.axhline(noise.full_norm2, color=COLORS[2], linestyle="-.", label="|full gradient|²")
     ax.set(xlabel="batch size B", ylabel="mean |g_B − g|²",
            title=f"Mini-batch gradient noise falls as B^{noise.slope:.2f} (1/B: slope −1)")
-    ax.legend(fontsize=9)
+    ax.legend()
     return fig
 
 
@@ -86,14 +86,14 @@ def plot_jitter(jitter, land):
     ax2.axhline(0, color="0.5", linewidth=0.8)
     ax2.set(xlabel="step", ylabel="coordinate value", xlim=(0, steps[-1]),
             title=f"x reverses on {jitter.flips:.0%} of steps; y crawls")
-    ax2.legend(fontsize=10)
+    ax2.legend()
     shown = np.abs(jitter.path[:, 0]) > 0
     ax3.semilogy(steps[shown], np.abs(jitter.path[shown, 0]), **style_marker(0), markersize=3, label="|x|")
     ax3.semilogy(steps, np.abs(jitter.path[:, 1]), **style_marker(1), markersize=3, label="|y|")
     ax3.set(xlabel="step", ylabel="distance from the minimum (log)", xlim=(0, steps[-1]),
             title=f"x halves in {count(jitter.half_steep, 'step', none='never')}, "
                   f"y in {count(jitter.half_shallow, 'step', none='never')}")
-    ax3.legend(fontsize=10)
+    ax3.legend()
     return fig
 
 
@@ -123,7 +123,7 @@ def plot_condition_growth(families):
     plain_ticks(ax.xaxis, families[0].dims)
     ax.set(xlabel="dimension n (log scale)", ylabel="median condition number κ",
            title="κ grows with dimension, unless data are plentiful")
-    ax.legend(fontsize=9)
+    ax.legend()
     return fig
 
 
@@ -163,14 +163,14 @@ def plot_damping(damping, land, first: int = 40):
         ax3.semilogy(steps, np.maximum(loss, 1e-16), **style, markevery=max(1, end // 12), markersize=4, lw=1.4,
                      label=f"{names[name]}: {damping.steps[name] if damping.steps[name] is not None else 'not'} steps")
     ax1.set_title(f"the first {first} steps", fontsize=12)
-    ax1.legend(fontsize=9)
+    ax1.legend()
     ax2.set(xlim=(0, loss_end), ylim=(damping.tol / 3, None), xlabel="step",
             ylabel="|x|, steep coordinate (log)")
     ax2.set_title("swing across: |x| thin, envelope thick", fontsize=11)
-    ax2.legend(fontsize=9, title="envelope shrinks", title_fontsize=9)
+    ax2.legend(title="envelope shrinks")
     ax3.set(xlim=(0, loss_end), xlabel="step", ylabel="loss − minimum (log)")
     ax3.set_title("progress: the loss", fontsize=11)
-    ax3.legend(fontsize=9, title=f"steps to within {damping.tol:g} of the minimum", title_fontsize=9)
+    ax3.legend(title=f"steps to within {damping.tol:g} of the minimum")
     swing = damping.swing
     heavy = "but swings wider and longer across the valley" if swing["momentum"] > swing["sgd"] else \
         "and swings less across the valley"
@@ -192,7 +192,7 @@ def plot_sharp_wide(sw, lr: float):
         ax.plot(sw.starts[sharp, 0], sw.starts[sharp, 1], "X", color=COLORS[3], label="ends in the sharp well")
         ax.plot(sw.starts[~sharp, 0], sw.starts[~sharp, 1], "o", color=COLORS[2], markersize=4, label="ends elsewhere")
         ax.set_title(f"{title}, lr = {lr:g}: {sharp.mean():.0%} in the sharp well", fontsize=11)
-        ax.legend(fontsize=9, loc="lower right")
+        ax.legend(loc="lower right")
     fig.suptitle("Where each start of the grid ends (stars: the sharp and the wide minimum)")
     return fig
 
@@ -233,12 +233,12 @@ def plot_notes_against_fix(result, notes_label: str, fixed_label: str, first: in
     ax_step.set(xlabel="step", ylabel="length of the step (log)", xlim=(0.5, first + 0.5))
     ax_step.set_title("the notes' steps shrink at once" if frozen is None else
                       f"the notes' step is below 1% of its first after {count(frozen, 'step')}", fontsize=11)
-    ax_step.legend(fontsize=10)
+    ax_step.legend()
     ax_dist.set(xlabel="step", ylabel="distance to the minimum (log)", xlim=(0, len(result.notes_path) - 1))
     ax_dist.set_title(f"distance after {len(result.notes_path) - 1} steps: notes {result.notes_dist:.2g}, fixed "
                       f"{max(result.fixed_dist, floor):.2g}" + (" (the floor)" if result.fixed_dist < floor else ""),
                       fontsize=11)
-    ax_dist.legend(fontsize=10)
+    ax_dist.legend()
     return fig
 
 
@@ -277,7 +277,7 @@ def plot_lr_decay(decay):
         ax2.plot(epochs, r.loss, **style_marker(i), markersize=4, label=name)
     ax1.set(xlabel="epoch", ylabel="learning rate", title="the schedules")
     ax2.set(xlabel="epoch", ylabel="training loss (cross-entropy)", title="decay lets SGD settle")
-    ax2.legend(fontsize=9)
+    ax2.legend()
     return fig
 
 
@@ -290,5 +290,5 @@ def plot_quasi_newton(cmp):
                     label=label)
     ax.set(xlabel="iteration (one gradient evaluation per step for first-order)", ylabel="loss − optimum",
            title="Full batch: quasi-Newton reaches the optimum far sooner")
-    ax.legend(fontsize=9)
+    ax.legend()
     return fig

@@ -43,8 +43,7 @@ def plot_overfitting(runs, seed: int = 0):
         ax.scatter(np.full(len(acc), i) + np.linspace(-0.12, 0.12, len(acc)), acc, color=COLORS[i],
                    marker=MARKERS[i], label=LABELS[method], zorder=3)
         ax.hlines(acc.mean(), i - 0.3, i + 0.3, color=COLORS[i], lw=2.5)
-    ax.set_xticks(range(len(methods)), [LABELS[m].replace(" regularization", "\nregularization") for m in methods],
-                  fontsize=9)
+    ax.set_xticks(range(len(methods)), [LABELS[m].replace(" regularization", "\nregularization") for m in methods])
     ax.set(ylabel="held-out accuracy", ylim=_limits([runs.held_acc[m] for m in methods], pad=0.3),
            title=f"every seed ({len(runs.held_acc[methods[0]])}), bar = mean")
     fig.suptitle(f"{runs.n_train} training digits, a {'-'.join(map(str, runs.sizes))} MLP, the same start and batches: "
@@ -66,10 +65,10 @@ def plot_test_scaling(scaling, ensemble):
               label="Monte Carlo noise alone: ∝ 1/√m")
     ax.axhline(scaling.bias_relu, color=COLORS[1], lw=1, linestyle="--")
     ax.text(masks[0], scaling.bias_relu * 1.08, f"test pass's own error after the ReLU: {scaling.bias_relu:.0%}",
-            color=COLORS[1], fontsize=10)
+            color=COLORS[1])
     ax.set(xlabel="masks averaged m (log)", ylabel="|mean over m masks − test pass| / |test pass| (log)",
            title="Scaling = averaging, exactly before a nonlinearity only")
-    ax.legend(loc="lower left", fontsize=9)
+    ax.legend(loc="lower left")
     m = ensemble.n_masks
     ax_e.errorbar(m, ensemble.acc_mean, yerr=ensemble.acc_std, capsize=3, label="average of m sub-networks",
                   **style_marker(2))
@@ -114,7 +113,7 @@ def plot_unused_weight(result):
     ax.set(xlabel="step", ylabel="the weight", ylim=_limits([result.adam_l2, result.adamw], floor=None),
            title=f"Adam + L2 moves an unused weight by ≈ lr = {result.lr:g} a step whatever λ;\n"
                  "AdamW shrinks it by the factor (1 − lr λ): λ sets the rate")
-    ax.legend(fontsize=9, ncol=2)
+    ax.legend(ncol=2)
     return fig
 
 
@@ -130,7 +129,7 @@ def plot_augmentation(runs, flips):
         ax.scatter(np.full(len(acc), i) + np.linspace(-0.12, 0.12, len(acc)), acc, color=COLORS[i],
                    marker=MARKERS[i], zorder=3)
         ax.hlines(acc.mean(), i - 0.3, i + 0.3, color=COLORS[i], lw=2.5)
-    ax.set_xticks(range(len(recipes)), [r.replace(" ", "\n", 1) if len(r) > 10 else r for r in recipes], fontsize=9)
+    ax.set_xticks(range(len(recipes)), [r.replace(" ", "\n", 1) if len(r) > 10 else r for r in recipes])
     ax.set(ylabel="held-out accuracy", ylim=_limits(list(runs.acc.values()), pad=0.2),
            title=f"{runs.n_train} training digits, MLP: what each augmentation does")
     classes = np.arange(len(flips.acc))
@@ -140,7 +139,7 @@ def plot_augmentation(runs, flips):
     ax_f.set(xlabel="digit class", ylabel="accuracy on held-out digits", ylim=(0, 1.22),
              title="A flip keeps the label of symmetric digits only")
     ax_f.set_yticks(np.linspace(0, 1, 6))
-    ax_f.legend(loc="upper center", ncol=2, fontsize=9, framealpha=0.95)
+    ax_f.legend(loc="upper center", ncol=2, framealpha=0.95)
     return fig
 
 
@@ -158,7 +157,7 @@ def plot_stochastic_depth(runs):
     ax.plot(runs.expected_blocks, ms, linestyle="none", marker=MARKERS[0], color=COLORS[0], markersize=9,
             label=f"measured ({runs.device}, lockstep)")
     for e, t, p in zip(runs.expected_blocks, ms, runs.survival_last, strict=True):
-        ax.annotate(f"p_L = {p:g}", (e, t), textcoords="offset points", xytext=(8, 4), fontsize=9)
+        ax.annotate(f"p_L = {p:g}", (e, t), textcoords="offset points", xytext=(8, 4))
     saved = 1 - runs.measured_time_ratio()[-1]
     ax.set(xlabel=f"expected residual blocks per step (of {runs.n_blocks})", ylabel="ms per training step",
            xlim=_limits(runs.expected_blocks, pad=0.15), ylim=_limits(np.r_[ms, predicted], pad=0.3),
@@ -175,7 +174,7 @@ def plot_stochastic_depth(runs):
     ax_a.set(ylabel="accuracy", xlim=(-0.5, len(x) - 0.5),
              ylim=_limits(np.r_[runs.acc, runs.acc_unscaled, runs.train_acc], pad=0.3, ceil=1.01),
              title="Accuracy of each network (test mode)")
-    ax_a.legend(loc="best", fontsize=9, framealpha=0.95)
+    ax_a.legend(loc="best", framealpha=0.95)
     return fig
 
 
@@ -196,7 +195,7 @@ def plot_pooling(runs):
     for i, p in enumerate(runs.poolings):
         ax.vlines(i, held[i], train[i], color=COLORS[7], lw=1, linestyle=":")
         ax.annotate(f"gap {runs.gap(p):.1%}", (i, (train[i] + held[i]) / 2), textcoords="offset points",
-                    xytext=(8, 0), fontsize=10, va="center")
+                    xytext=(8, 0), va="center")
     ax.set_xticks(x, list(runs.poolings))
     seeds = len(next(iter(runs.acc_seeds.values())))
     ax.set(ylabel="accuracy (mean over seeds)", xlim=(-0.5, len(x) - 0.5),
@@ -223,7 +222,7 @@ def plot_residual_decay(result):
                     **style_marker(i))
         ax.set(xlabel="residual block", title=task, ylim=(0, 1.08 * top))
         ax.set_xticks(blocks)
-        ax.legend(fontsize=9)
+        ax.legend()
     axes[0].set_ylabel("‖F(x)‖ / ‖x‖  (0: the block is the identity)")
     fig.suptitle("The same decay: blocks the task does not need shrink to near-identity, needed ones stay")
     return fig

@@ -158,7 +158,7 @@ def stochastic_depth_stack(depth: int = 20, survival_last: float = 0.5, draws: i
         x = col * 1.6
         for level, label in ((-1, "stem"), (n, "classifier")):
             ax.add_patch(_box(x, level, COLORS[7], alpha=0.15))
-            ax.text(x + 0.6, level + 0.4, label, ha="center", va="center", fontsize=9)
+            ax.text(x + 0.6, level + 0.4, label, ha="center", va="center")
         for l in range(n):
             kept = runs[col][l] if col < draws else True
             ax.add_patch(_box(x, l, COLORS[0] if kept else "white", alpha=0.85 if kept else 1.0,
@@ -166,14 +166,14 @@ def stochastic_depth_stack(depth: int = 20, survival_last: float = 0.5, draws: i
             text = "" if kept else "skipped"
             if col == draws:
                 text = f"x {model.survival[l]:.2f}"
-            ax.text(x + 0.6, l + 0.4, text, ha="center", va="center", fontsize=8,
+            ax.text(x + 0.6, l + 0.4, text, ha="center", va="center",
                     color="white" if kept and col < draws else "black")
         used = n if col == draws else sum(runs[col])
         ax.text(x + 0.6, n + 1.2, "test time" if col == draws else f"mini-batch {col + 1}",
-                ha="center", fontsize=10, weight="bold")
-        ax.text(x + 0.6, -1.9, f"{used} of {n} blocks", ha="center", fontsize=9)
+                ha="center", weight="bold")
+        ax.text(x + 0.6, -1.9, f"{used} of {n} blocks", ha="center")
     for l in range(n):
-        ax.text(-0.15, l + 0.4, f"p = {model.survival[l]:.2f}", ha="right", va="center", fontsize=9)
+        ax.text(-0.15, l + 0.4, f"p = {model.survival[l]:.2f}", ha="right", va="center")
     ax.set_xlim(-1.3, (draws + 1) * 1.6)
     ax.set_ylim(n + 1.8, -2.3)
     ax.axis("off")

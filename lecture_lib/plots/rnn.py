@@ -86,7 +86,7 @@ def plot_unrolled_rnn(result=None, steps: int = 4):
     ax_count.loglog(T, result.graph_nodes, **style_marker(3), label="nodes of the scalar graph")
     ax_count.set(xlabel="sequence length T (steps)", ylabel="count (log scale)",
                  title="counted as T grows")
-    ax_count.legend(fontsize=10, loc="upper left")
+    ax_count.legend(loc="upper left")
     counts = sorted(set(result.parameter_counts))
     held = (f"{counts[0]} parameters at every length" if len(counts) == 1 else
             f"parameters grow from {result.parameter_counts[0]} to {result.parameter_counts[-1]}")
@@ -120,7 +120,7 @@ def plot_gradient_through_time(result, ax=None):
                           label=f"r = {r:g}: ‖W_hh‖₂ = {norms[r]:.2f}") for r in radii]
         handles += [Line2D([], [], color="0.3", linestyle=style, label=name)
                     for name, style in NONLINEARITY_STYLE.items()]
-        ax.legend(handles=handles, fontsize=10, loc="lower left", ncol=2)
+        ax.legend(handles=handles, loc="lower left", ncol=2)
         ratio = np.mean([c.sigma_max / c.radius for c in result.curves if c.matrix == matrix])
         ax.set(xlabel="steps back from T (k)", ylim=(lo, hi),
                title=f"{matrix} W_hh: ‖W_hh‖₂ {'= r' if abs(ratio - 1) < 1e-6 else f'≈ {ratio:.1f} r'}")
@@ -146,12 +146,12 @@ def plot_clipping(result, ax=None):
     ax_loss.yaxis.set_minor_formatter(NullFormatter())
     ax_loss.set(xlabel="training step", ylabel="training loss (nats per character, log)",
                 title=f"plain SGD at lr {result.lr:g}, W_hh starting at spectral radius {result.radius:g}")
-    ax_loss.legend(fontsize=10, loc="upper right", ncol=2)
+    ax_loss.legend(loc="upper right", ncol=2)
     ax_norm.axhline(result.max_norm, color=COLORS[7], linestyle=":", linewidth=1.5,
                     label=f"norm threshold {result.max_norm:g}")
     ax_norm.set(xlabel="training step", ylabel="gradient norm before clipping (log)",
                 title="every run meets gradients far above the threshold")
-    ax_norm.legend(fontsize=10)
+    ax_norm.legend()
     fig.suptitle("Clipping by norm rescales the whole gradient, keeps its direction, and the run trains")
     return fig
 
@@ -175,7 +175,7 @@ def plot_cell_gradient(result, ax=None):
     ax.plot([], [], color="0.3", linestyle=":", linewidth=1.3, label="f^k (colour of its LSTM): the cell path alone")
     ax.set(xlabel="steps back from the loss (k)", ylabel="gradient norm ÷ its value at k = 0 (log)",
            ylim=(lo, hi), title="At initialization the gradient along c outlasts the one along h")
-    ax.legend(fontsize=10, loc="lower left")
+    ax.legend(loc="lower left")
     return fig
 
 
@@ -196,7 +196,7 @@ def plot_long_range(result, ax=None):
            ylim=(0, 1.05), xticks=list(result.lengths),
            title=(f"At T = {longest} only {' and '.join(recall)} still recall{'s' * (len(recall) == 1)}"
                   if recall else f"At T = {longest} no model recalls") + f"\n({result.steps} training steps, {seeds})")
-    ax.legend(fontsize=10, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5))
     return fig
 
 
@@ -228,13 +228,13 @@ def plot_char_lm(result, ax=None):
     ax_train.set(xlabel="characters read in training (millions)", ylabel="bits per character",
                  ylim=(0, top * 1.05),
                  title=f"training loss (smoothed); one pass is {result.train_chars / 1e6:.2f} M characters")
-    ax_train.legend(fontsize=10, ncol=2)
+    ax_train.legend(ncol=2)
     names = ["uniform", "unigram", "bigram", "trigram", "vanilla RNN", "LSTM"]
     values = [result.bits[n] for n in names]
     colors = ["0.55", *(BASELINE_COLORS[n] for n in ("unigram", "bigram", "trigram")), COLORS[0], COLORS[1]]
     bars = ax_bits.barh(names, values, color=colors)
     for bar, v in zip(bars, values, strict=True):
-        ax_bits.text(v + 0.05, bar.get_y() + bar.get_height() / 2, f"{v:.2f}", va="center", fontsize=10)
+        ax_bits.text(v + 0.05, bar.get_y() + bar.get_height() / 2, f"{v:.2f}", va="center")
     ax_bits.set(xlabel="bits per character on held-out text (lower is better)", xlim=(0, max(values) * 1.18),
                 title=f"held-out: the last {result.test_chars:,} characters")
     ax_bits.invert_yaxis()

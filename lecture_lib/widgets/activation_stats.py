@@ -59,7 +59,7 @@ class ActivationStatsExplorer(Explorer):
         self.ax_heat.set(ylabel="layer", title="distribution of h per layer", xticks=[])
         self.ax_heat.set_xlabel("value of h (clipped to the range)", labelpad=16)
         self.heat_ticks = [self.ax_heat.text(x, -0.015, "", transform=self.ax_heat.transAxes,
-                                             ha=ha, va="top", fontsize=10)
+                                             ha=ha, va="top")
                            for x, ha in ((0.0, "left"), (0.5, "center"), (1.0, "right"))]
         self.ax_heat.grid(False)
         self.ax_heat.yaxis.set_major_locator(MaxNLocator(integer=True))

@@ -64,7 +64,7 @@ class AugmentationExplorer(Explorer):
             ax.grid(False)
         self.ax_digits.set_title(f"{N_DIGITS} held-out digits (8 x 8)", fontsize=11)
         self.heading = figure.suptitle("", fontsize=11)
-        self.state = self.ax_photo.set_title("", fontsize=10)
+        self.state = self.ax_photo.set_title("")
         self.dynamic(self.photo_image, self.digit_image, self.state)
 
     def draw(self, photo, augmentation, strength, draw):

@@ -58,22 +58,22 @@ class LossCurvesExplorer(Explorer):
         self.ax_loss.axhline(math.log(10), color="gray", linestyle=":", label="chance: log 10")
         self.ax_loss.set(xlim=(0, epochs), ylim=LOSS_LIM, xlabel="epoch", ylabel="training loss (log)",
                          title="training loss")
-        self.ax_loss.legend(loc="lower left", fontsize=9)
+        self.ax_loss.legend(loc="lower left")
         (self.train,) = self.ax_acc.plot([], [], color=COLORS[1], linestyle="-", marker="s", markersize=4,
                                          label="training")
         (self.val,) = self.ax_acc.plot([], [], color=COLORS[2], linestyle="--", marker="^", markersize=4,
                                        label="validation")
         self.ax_acc.set(xlim=(0.5, epochs + 0.5), ylim=(0, 1.02), xlabel="epoch", ylabel="accuracy", title="accuracy")
         self.ax_acc.xaxis.set_major_locator(MaxNLocator(integer=True))
-        self.ax_acc.legend(loc="lower right", fontsize=9)
+        self.ax_acc.legend(loc="lower right")
         codes = np.array([[LABELS.index(self.diagnoses[(float(s), float(lr))].label) for lr in self.sweep.lrs]
                           for s in self.sweep.scales])
         cmap = ListedColormap([LABEL_COLORS[label] for label in LABELS])
         self.ax_map.imshow(codes, cmap=cmap, vmin=-0.5, vmax=len(LABELS) - 0.5, aspect="auto", origin="lower",
                            alpha=0.75)
         for (i, j), code in np.ndenumerate(codes):
-            self.ax_map.text(j, i, SHORT[LABELS[code]], ha="center", va="center", fontsize=7.5)
-        self.ax_map.set_xticks(range(len(self.sweep.lrs)), [f"{v:g}" for v in self.sweep.lrs], fontsize=8)
+            self.ax_map.text(j, i, SHORT[LABELS[code]], ha="center", va="center")
+        self.ax_map.set_xticks(range(len(self.sweep.lrs)), [f"{v:g}" for v in self.sweep.lrs])
         self.ax_map.set_yticks(range(len(self.sweep.scales)), [f"{v:g}" for v in self.sweep.scales])
         self.ax_map.set(xlabel="learning rate", ylabel="init scale (× He)", title="every run's diagnosis")
         self.ax_map.grid(False)

@@ -41,7 +41,7 @@ class LossLandscape(Explorer):
                                         label="along the shallowest direction")[0]
         self.ax_cut.set(xlim=(-1.5, 1.5), xlabel="distance from the minimum",
                         ylabel="loss − minimum")
-        self.ax_cut.legend(loc="upper center", fontsize=9)
+        self.ax_cut.legend(loc="upper center")
         # Three speeds: the window and its title are static (they change with the landscape); the
         # loss image and the cut through the minimum are a layer over them (they change with κ and
         # the angle too); the arrows are drawn at every change.

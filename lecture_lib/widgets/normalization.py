@@ -51,8 +51,8 @@ class NormalizationExplorer(Explorer):
                                         norm=PowerNorm(0.4, vmin=0.0, vmax=1.0), interpolation="none")
         self.ax_heat.set(ylabel="layer", title="activations per layer", xticks=[])
         self.ax_heat.set_xlabel("activation value (edge bins: beyond the range)", labelpad=16)
-        self.heat_ticks = [self.ax_heat.text(x, -0.015, "", transform=self.ax_heat.transAxes, ha=ha, va="top",
-                                             fontsize=10) for x, ha in ((0.0, "left"), (0.5, "center"), (1.0, "right"))]
+        self.heat_ticks = [self.ax_heat.text(x, -0.015, "", transform=self.ax_heat.transAxes, ha=ha, va="top")
+                           for x, ha in ((0.0, "left"), (0.5, "center"), (1.0, "right"))]
         self.ax_heat.grid(False)
         self.ax_heat.yaxis.set_major_locator(MaxNLocator(integer=True))
         self.figure.colorbar(self.heat, ax=self.ax_heat, pad=0.01).set_label("fraction in bin")
@@ -64,7 +64,7 @@ class NormalizationExplorer(Explorer):
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         self._limits = None
         self.ax_grad.axhline(1.0, color=COLORS[7], linewidth=1, linestyle=":")
-        self.status = self.ax_grad.text(0.02, 0.02, "", transform=self.ax_grad.transAxes, fontsize=10)
+        self.status = self.ax_grad.text(0.02, 0.02, "", transform=self.ax_grad.transAxes)
         self.layered(*self.heat_ticks)       # they change with the activation only
         self.dynamic(self.heat, self.std_line, self.grad_line, self.status)
 

@@ -142,7 +142,7 @@ class OptimizerPaths(Explorer):
         self.ax.set(xlabel="x (parameter 1)", ylabel="y (parameter 2)")
         self.ax_loss.set(xlabel="step", ylabel="loss − minimum (log scale)", title="loss against step")
         self.shape = self.ax.text(0.02, 0.97, "", transform=self.ax.transAxes, ha="left", va="top",
-                                  fontsize=10, bbox={"boxstyle": "round,pad=0.2", "fc": "white", "alpha": 0.8})
+                                  bbox={"boxstyle": "round,pad=0.2", "fc": "white", "alpha": 0.8})
         # Three speeds: the window, title, minima and legend are static (they change with the
         # landscape and the racers listed); the loss image and the taco's κ and angle are a layer
         # over them; only the paths and the loss curves are drawn at every change.
@@ -188,7 +188,7 @@ class OptimizerPaths(Explorer):
             if self.legend is not None:
                 self.legend.remove()
             handles = [self.lines[name] for name in racing] + [self.start, self.minima]
-            self.legend = self.ax_loss.legend(handles=handles, loc="upper right", fontsize=9,
+            self.legend = self.ax_loss.legend(handles=handles, loc="upper right",
                                               framealpha=0.9)
             self._legend_key = racing
         # The loss axes follow the race: the steps asked for (to the next multiple of 100) and the

@@ -67,7 +67,7 @@ class RegularizationExplorer(Explorer):
                                        linewidth=0.6, label=f"class {c}") for c in range(3)]
         self.ax.set(xlim=(lo, hi), ylim=(lo, hi), xlabel="x₁", ylabel="x₂")
         self.ax.grid(False)
-        self.ax.legend(loc="lower left", fontsize=8, framealpha=0.9)
+        self.ax.legend(loc="lower left", framealpha=0.9)
         (self.train_line,) = self.ax_curve.plot([], [], color=COLORS[0], marker="o", markersize=3, label="training")
         (self.val_line,) = self.ax_curve.plot([], [], color=COLORS[1], linestyle="--", marker="s", markersize=3,
                                               label="held-out (300 points)")

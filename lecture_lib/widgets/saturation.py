@@ -91,7 +91,7 @@ class Saturation(Explorer):
         # headroom above 1 so the legend never hides points at a share of 100 %
         ax_l.set(ylim=(-0.03, 1.45), xlabel="layer",
                  ylabel="share of units or pairs", xticks=layers, yticks=np.linspace(0, 1, 6))
-        ax_l.legend(loc="upper left", fontsize=10)
+        ax_l.legend(loc="upper left")
         ax_z.set_title("pre-activations of the chosen layer", fontsize=11)
         ax_g.set_title("how much gradient each unit passes", fontsize=11)
         self.dynamic(self.curve, self.slope, self.zhist, self.ghist, self.sat_line, self.dead_line,

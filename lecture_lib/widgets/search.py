@@ -91,13 +91,13 @@ class SearchExplorer(Explorer):
         # the axes read in unit coordinates for every objective; what they mean for the digits is a
         # dynamic text, so that changing the objective needs no full redraw
         ax.set(xlabel="hyperparameter 1 (unit range)", ylabel="hyperparameter 2 (unit range)")
-        self.meaning = ax.text(0.02, 0.98, "", transform=ax.transAxes, ha="left", va="top", fontsize=9,
+        self.meaning = ax.text(0.02, 0.98, "", transform=ax.transAxes, ha="left", va="top",
                                bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "none"})
         self.points = ax.plot([], [], linestyle="none", marker=MARKERS[0], markersize=7, color=COLORS[1],
                               markeredgecolor="black", label="trial")[0]
         self.best_ring = ax.plot([], [], linestyle="none", marker="o", markersize=17, markerfacecolor="none",
                                  markeredgecolor=COLORS[3], markeredgewidth=2.2, label="best trial")[0]
-        self.map_legend = ax.legend(loc="lower left", fontsize=9, framealpha=0.95)
+        self.map_legend = ax.legend(loc="lower left", framealpha=0.95)
         n = np.arange(1, MAX_TRIALS + 1)
         self.band = self.ax_best.add_patch(Polygon(np.zeros((2, 2)), closed=True, facecolor=COLORS[1], alpha=0.2,
                                                    edgecolor="none"))
@@ -111,7 +111,7 @@ class SearchExplorer(Explorer):
         self._limits = None
         self.ax_best.set(xlim=(1, MAX_TRIALS), yscale="log", xlabel="number of trials n",
                          ylabel="regret: best possible − best found\n(score or accuracy, log scale)")
-        self.ax_best.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize=9)
+        self.ax_best.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2)
         # What depends on the objective only (the map, what its axes mean, the grid's and the
         # median's curves) is a layer, drawn again when the objective changes; the trials and
         # the titles are drawn at every change.
@@ -137,7 +137,7 @@ class SearchExplorer(Explorer):
         self.draw_line.set_data(n, p.regret(running))
         self.now.set_xdata([trials, trials])
         d1, d2 = (S.distinct_values(points[:, i]) for i in range(2))
-        self.ax_map.set_title(f"{method}: {d1} × {d2} distinct values", fontsize=10.5)
+        self.ax_map.set_title(f"{method}: {d1} × {d2} distinct values")
         # The regret axis spans the decades of this objective's curves (kept per limits).
         limits = decades(np.concatenate([p.grid_regret, np.ravel(p.random_q), p.regret(running)]), (FLOOR, 10.0))
         if limits != self._limits:
@@ -145,7 +145,7 @@ class SearchExplorer(Explorer):
             self.ax_best.set_ylim(10.0 ** limits[0] / 1.5, 10.0 ** limits[1] * 1.5)
             self.invalidate(key=limits)
         self.ax_best.set_title(f"best of {trials}: grid {p.grid_best[trials - 1]:.3f}, "
-                               f"random {running[trials - 1]:.3f} (top {p.top:.3f})", fontsize=10.5)
+                               f"random {running[trials - 1]:.3f} (top {p.top:.3f})")
 
 
 def search_explorer(**initial_values) -> SearchExplorer:

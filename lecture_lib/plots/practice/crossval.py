@@ -27,7 +27,7 @@ def _blocks(ax, y, sizes, labels, colors, hatches):
     x = 0.0
     for size, label, color, hatch in zip(sizes, labels, colors, hatches, strict=True):
         ax.add_patch(Rectangle((x / total, y), size / total, 0.7, facecolor=color, edgecolor="black", hatch=hatch))
-        ax.text((x + size / 2) / total, y + 0.35, label, ha="center", va="center", fontsize=10,
+        ax.text((x + size / 2) / total, y + 0.35, label, ha="center", va="center",
                 bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1.5})
         x += size
 
@@ -74,7 +74,7 @@ def plot_k_fold_rounds(result=None, k_index: int | None = None):
     ax.imshow(roles, aspect="auto", cmap=ListedColormap([TRAIN_COLOR, VAL_COLOR]), interpolation="nearest",
               extent=(0, n, folds + 0.5, 0.5))
     for i, s in enumerate(scores):
-        ax.text(n * 1.01, i + 1, f"accuracy {s:.3f}", va="center", fontsize=10)
+        ax.text(n * 1.01, i + 1, f"accuracy {s:.3f}", va="center")
     ax.text(n * 1.01, folds + 0.95, f"mean {scores.mean():.3f}", va="center", fontsize=11, fontweight="bold")
     ax.set(xlim=(0, n * 1.2), ylim=(folds + 1.3, 0.5), yticks=np.arange(1, folds + 1),
            xlabel=f"the {n} development images, in shuffled order (dark: the validation fold)", ylabel="round")
@@ -101,7 +101,7 @@ def plot_k_fold_spread(result):
     ratio = result.single[:, result.best].std() / result.k_fold[:, result.best].std()
     ax.set(xlabel="n_neighbors (of the nearest-neighbour classifier)", ylabel="estimated accuracy",
            title=f"One split's estimate spreads {ratio:.1f}x wider than {result.folds}-fold's")
-    ax.legend(fontsize=9, loc="upper right")
+    ax.legend(loc="upper right")
     for i, (est, name) in enumerate(((result.single, "one split"), (result.k_fold, f"{result.folds}-fold"))):
         share = np.bincount(np.argmax(est, axis=1), minlength=len(result.ks)) / len(est)
         ax_pick.bar(x + (i - 0.5) * 0.4, share, width=0.4, color=COLORS[i], hatch="//" if i == 0 else "",
@@ -109,5 +109,5 @@ def plot_k_fold_spread(result):
     ax_pick.set_xticks(x, [str(k) for k in result.ks])
     ax_pick.set(xlabel=f"n_neighbors chosen (best: {result.ks[result.best]})", ylabel="share of shuffles", ylim=(0, 1),
                 title="Which n_neighbors each method picks")
-    ax_pick.legend(fontsize=9)
+    ax_pick.legend()
     return fig

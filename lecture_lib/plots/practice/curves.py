@@ -40,7 +40,7 @@ def plot_lr_curves(curves=None, scale: float = 1.0):
     ax.axhline(math.log(10), color="gray", linestyle=":", linewidth=1.2, label="chance: log 10")
     ax.set(yscale="log", ylim=(low / 1.3, top * 1.3), xlabel="epoch", ylabel="training loss (log scale)",
            title="Learning rate too low crawls, good falls, too high bounces, far too high blows up and dies")
-    ax.legend(fontsize=9, loc="lower left")
+    ax.legend(loc="lower left")
     return fig
 
 
@@ -63,7 +63,7 @@ def plot_bad_init(curves=None, lr: float = 0.1, scales=(0.1, 1.0)):
     ax.set(xlabel="epoch", ylabel="training loss per step (line: one-epoch average)",
            ylim=(0, max(3.0, float(np.nanmax(curves.run(lr, scales[1])["step_loss"])) * 1.05)),
            title=f"A too-small init: the loss sits at log 10 for {flat} epochs before it falls (lr {lr:g})")
-    ax.legend(fontsize=9)
+    ax.legend()
     return fig
 
 
@@ -90,13 +90,13 @@ def plot_gap(gap=None):
     for i in order:  # final gaps written beside the validation curves, kept apart
         y = max(label_y[i], placed[-1] + 0.05) if placed else label_y[i]
         placed.append(y)
-        ax.text(epochs[-1] + 0.4, y, f"gap {gap.final_gap[i]:+.1%}", va="center", color=COLORS[i], fontsize=10)
+        ax.text(epochs[-1] + 0.4, y, f"gap {gap.final_gap[i]:+.1%}", va="center", color=COLORS[i])
     ax.plot([], [], color="black", linestyle="-", label="training (solid)")
     ax.plot([], [], color="black", linestyle="--", markerfacecolor="white", label="validation (dashed)")
     low = min(gap.train_acc.min(), gap.val_acc.min())
     ax.set(xlim=(0.5, epochs[-1] * 1.2), ylim=(max(0.0, low - 0.05), 1.02), xlabel="epoch", ylabel="accuracy",
            title="Few images: a big gap (overfitting); few units: no gap, low accuracy (underfitting)")
-    ax.legend(fontsize=9, loc="lower right")
+    ax.legend(loc="lower right")
     return fig
 
 
@@ -114,7 +114,7 @@ def plot_update_ratio(result):
     ax.axvline(result.lrs[best], color=COLORS[3], linestyle=":", label=f"best lr {result.lrs[best]:g}")
     ax.set(xlabel="learning rate (log)", ylabel="median ||ΔW|| / ||W|| per step (log)",
            title=f"At the best lr the ratio is {best_ratio(result):.0e}, not 1e-3")
-    ax.legend(fontsize=9)
+    ax.legend()
     ax_acc.semilogx(result.lrs, result.val_acc, **style_marker(3))
     ax_acc.set(xlabel="learning rate (log)", ylabel="validation accuracy", ylim=(0, 1),
                title="What each learning rate reached")

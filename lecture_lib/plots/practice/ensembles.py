@@ -40,7 +40,7 @@ def plot_ensembles(independent=None, snapshots=None, polyak=None, lr: float | No
     gain = 100 * (independent.acc_curve[-1] - independent.acc_curve[0])
     ax_ind.set(xlabel="models averaged", ylabel="test cross-entropy",
                title=f"{k[-1]} independent models: {gain:+.1f} accuracy points")
-    ax_ind.legend(fontsize=9)
+    ax_ind.legend()
 
     n_snaps = len(snapshots.snapshot_loss)
     per_cycle = len(snapshots.lrs) // n_snaps
@@ -57,9 +57,9 @@ def plot_ensembles(independent=None, snapshots=None, polyak=None, lr: float | No
     for value, text, color, style in ((snapshots.long_loss, "one long cosine run", COLORS[0], "--"),
                                       (snapshots.independent_loss, f"{n_snaps} short runs averaged", COLORS[1], "-.")):
         ax_snap.axhline(value, color=color, linestyle=style)
-        ax_snap.text(ends[-1], value, text, color=color, ha="right", va="bottom", fontsize=9)
+        ax_snap.text(ends[-1], value, text, color=color, ha="right", va="bottom")
     ax_snap.set(xlabel="epoch (same budget for all)", ylabel="test cross-entropy", xlim=(0, ends[-1] * 1.03))
-    ax_snap.legend(fontsize=8.5, loc="upper center", bbox_to_anchor=(0.5, -0.2))
+    ax_snap.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2))
     ax_lr.sharex(ax_snap)
 
     lr = max(polyak.lrs) if lr is None else lr
@@ -75,6 +75,6 @@ def plot_ensembles(independent=None, snapshots=None, polyak=None, lr: float | No
     ax_avg.yaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))
     ax_avg.yaxis.set_major_formatter(ScalarFormatter())
     ax_avg.yaxis.set_minor_formatter(NullFormatter())
-    ax_avg.legend(fontsize=9)
+    ax_avg.legend()
     fig.suptitle("Ensembles on the digits: more models, snapshots of one run, averaged weights")
     return fig

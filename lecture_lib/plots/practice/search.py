@@ -39,7 +39,7 @@ def plot_random_search(trials: int = 9, seed: int = 0, objective: S.PeakObjectiv
         distinct = S.distinct_values(points[:, 0])
         ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="important hyperparameter (unit range)",
                title=f"{name}: {distinct} distinct values of the important one")
-        ax.legend(loc="lower left", fontsize=9, framealpha=0.95)
+        ax.legend(loc="lower left", framealpha=0.95)
         top.plot(t, along, color=COLORS[0], label="score along the important axis")
         top.vlines(points[:, 0], 0, objective(np.c_[points[:, 0], np.full(len(points), objective.centre[1])]),
                    color=COLORS[1], linewidth=2)
@@ -68,7 +68,7 @@ def plot_notes_grids(sweep):
     ax.set(xscale="log", xlabel="learning rate (log scale)", ylabel="validation accuracy", ylim=(0, 1.02),
            title=f"The linear grid puts {top} of its 4 trials in the top decade; the log grid one per decade")
     ax.axvspan(0.1, 1.0, color=COLORS[1], alpha=0.08)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3, fontsize=9)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3)
     return fig
 
 
@@ -83,7 +83,7 @@ def plot_log_space(result):
                                                 (result.log_counts, "log-uniform", ""))):
         ax_dec.bar(x + (i - 0.5) * 0.4, counts / counts.sum(), width=0.4, color=COLORS[i], hatch=hatch,
                    edgecolor="black", label=name)
-    ax_dec.set_xticks(x, labels, fontsize=9)
+    ax_dec.set_xticks(x, labels)
     ax_dec.set(xlabel="decade of the learning rate", ylabel="share of the samples", ylim=(0, 1),
                title=f"Uniform: {result.uniform_counts[-1] / result.uniform_counts.sum():.0%} in the top decade")
     ax_dec.legend()
@@ -96,7 +96,7 @@ def plot_log_space(result):
                         label=f"one real search, {('uniform', 'log-uniform')[i]}: {acc.max():.3f}")
     ax_best.set(xlabel=f"best validation accuracy of {result.trials} trials", ylabel="searches",
                 title=f"Best of {result.trials} trials, {len(result.log_best)} repeated searches")
-    ax_best.legend(fontsize=8.5, loc="upper left")
+    ax_best.legend(loc="upper left")
     return fig
 
 
@@ -124,7 +124,7 @@ def plot_random_vs_grid(results):
             ax.fill_between(r.budgets, q1, q3, color=COLORS[i], alpha=0.15)
         ax.set(xlabel="number of trials", ylabel="regret (lost score)", yscale="log", title=names[r.objective],
                xticks=r.budgets)
-        ax.legend(fontsize=9)
+        ax.legend()
     fig.suptitle(f"Random search loses less than a grid of the same size from {random_ahead_from(results)} on")
     return fig
 
@@ -143,6 +143,6 @@ def plot_coarse_to_fine(results):
         ax.set(xscale="log", xlim=(lo, max(r.one_stage.max(), r.two_stage.max()) * 1.2),
                xlabel="regret (lost score, log)", ylabel="share of searches with at most this regret",
                title=f"{r.objective}: {r.budget} trials")
-        ax.legend(fontsize=9, loc="upper left")
+        ax.legend(loc="upper left")
     fig.suptitle("Coarse to fine: half the budget over the whole range, half around the best so far")
     return fig
