@@ -46,6 +46,7 @@ MAX_DEPTH = 32                  # nesting allowed in a configuration or a cached
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,79}")
 _KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,79}-[0-9a-f]{16}")
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+STALE_SECONDS = 3600            # a temporary file this old belongs to a writer that was killed
 _RETRIES = (0.0, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05)  # re-reads while another process publishes the same key
 
 
@@ -247,6 +248,16 @@ def _write_temporary(folder: Path, target: Path, data: bytes) -> str:
     return tmp
 
 
+def _remove_stale_temporaries(folder: Path, target: Path) -> None:
+    """Delete the temporaries of ``target`` left by writers killed before they published (a kernel
+    interrupted twice, a machine switched off): a live writer renames its own within seconds."""
+    now = time.time()
+    for tmp in folder.glob(f".{target.name}.*.tmp"):
+        with contextlib.suppress(OSError):
+            if tmp.is_file() and not tmp.is_symlink() and now - tmp.lstat().st_mtime > STALE_SECONDS:
+                tmp.unlink()
+
+
 @contextlib.contextmanager
 def _entry_lock(folder: Path, key: str, exclusive: bool):
     """A lock on ``.<key>.lock`` (where ``fcntl`` exists): exclusive while a writer publishes its
@@ -281,6 +292,8 @@ def save(key: str, result: dict) -> None:
                        "arrays": list(arrays), "values": values})
     folder, meta_path, blob_path = _paths(key)
     folder.mkdir(parents=True, exist_ok=True)
+    for target in (blob_path, meta_path):
+        _remove_stale_temporaries(folder, target)
     written = []
     try:
         written.append(_write_temporary(folder, blob_path, blob))

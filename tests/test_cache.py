@@ -89,6 +89,22 @@ def test_a_half_written_entry_is_a_silent_miss(folder, capsys):
     assert cache.load(key) is None and capsys.readouterr().err == ""
 
 
+def test_temporaries_of_a_killed_writer_are_removed_once_stale(folder):
+    key = cache.cache_key("x", {})
+    old, fresh = folder / f".{key}.npz.abc.tmp", folder / f".{key}.json.def.tmp"
+    other = folder / ".y-0123456789abcdef.npz.ghi.tmp"     # another key's: not this writer's business
+    for path in (old, fresh, other):
+        path.write_bytes(b"half")
+    hours_ago = time.time() - 2 * cache.STALE_SECONDS
+    os.utime(old, (hours_ago, hours_ago))
+    os.utime(other, (hours_ago, hours_ago))
+    cache.save(key, {"v": np.ones(2)})
+    assert not old.exists(), "a temporary older than STALE_SECONDS is a killed writer's: removed"
+    assert fresh.exists(), "a recent temporary may be a live writer's: kept"
+    assert other.exists()
+    assert cache.load(key)["v"].tolist() == [1.0, 1.0]
+
+
 # -- integrity ------------------------------------------------------------------------------------
 @pytest.mark.parametrize("suffix", ["npz", "json"])
 def test_a_link_in_the_cache_is_never_followed(folder, tmp_path_factory, capsys, suffix):
