@@ -80,6 +80,13 @@ def new_figure(width: float = 8.0, height: float = 4.0, **kwargs) -> Figure:
     return fig
 
 
+def legend_beside(ax, **kwargs):
+    """The axes' legend outside it, to the right, centred: it never covers the data (the constrained
+    layout narrows the axes to make room). For a legend that several panels share, use
+    ``fig.legend(loc="outside lower center", ncols=...)`` instead."""
+    return ax.legend(**{"loc": "center left", "bbox_to_anchor": (1.02, 0.5), **kwargs})
+
+
 def small_texts(fig: Figure, min_pt: float = MIN_FONT_PT) -> list[tuple[float, str]]:
     """The visible, non-empty texts of ``fig`` set smaller than ``min_pt`` points, as (size, text)."""
     from matplotlib.text import Text
