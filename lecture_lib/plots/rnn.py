@@ -132,7 +132,7 @@ def plot_gradient_through_time(result, ax=None):
 
 def plot_clipping(result, ax=None):
     """The three training runs' losses, and the gradient norm the unclipped run met, with the threshold."""
-    fig = new_figure(12, 4.0)
+    fig = new_figure(12, 4.4)
     ax_loss, ax_norm = fig.subplots(1, 2)
     for i, (name, run) in enumerate(result.runs):
         steps = np.arange(1, len(run.losses) + 1)
@@ -141,17 +141,20 @@ def plot_clipping(result, ax=None):
     first = result.runs[0][1].losses[0]
     ax_loss.axhline(first, color="0.4", linestyle=":", linewidth=1, label="first loss")
     lo, hi = _log_limits([x for _, run in result.runs for x in run.losses], pad=1.3)
-    ax_loss.set_ylim(lo, hi * 5)                       # room for the legend above the curves
+    ax_loss.set_ylim(lo, hi)
     ax_loss.yaxis.set_major_formatter(ScalarFormatter())
     ax_loss.yaxis.set_minor_formatter(NullFormatter())
     ax_loss.set(xlabel="training step", ylabel="training loss (nats per character, log)",
                 title=f"plain SGD at lr {result.lr:g}, W_hh starting at spectral radius {result.radius:g}")
-    ax_loss.legend(loc="upper right", ncol=2)
     ax_norm.axhline(result.max_norm, color=COLORS[7], linestyle=":", linewidth=1.5,
                     label=f"norm threshold {result.max_norm:g}")
     ax_norm.set(xlabel="training step", ylabel="gradient norm before clipping (log)",
                 title="every run meets gradients far above the threshold")
-    ax_norm.legend()
+    # one legend for both panels (the same runs), below them: inside, it would hide the spikes
+    handles, labels = ax_loss.get_legend_handles_labels()
+    threshold = ax_norm.get_legend_handles_labels()
+    fig.legend(handles + threshold[0][-1:], labels + threshold[1][-1:], loc="outside lower center",
+               ncols=len(labels) + 1)
     fig.suptitle("Clipping by norm rescales the whole gradient, keeps its direction, and the run trains")
     return fig
 
@@ -159,7 +162,7 @@ def plot_clipping(result, ax=None):
 def plot_cell_gradient(result, ax=None):
     """The gradient's size k steps before the loss: along h (vanilla RNN), along c (LSTM, each
     forget bias), and thin dotted f^k, the cell path alone."""
-    fig, ax = _axes(ax, 8, 4.4)
+    fig, ax = _axes(ax, 8, 5.2)
     k = np.arange(result.length)
     curves = [("vanilla RNN, along h", result.rnn_h)] + [
         (f"LSTM, along c, forget bias {b:g} (mean f {result.forget_gate_mean[b]:.2f})", v)
@@ -175,7 +178,7 @@ def plot_cell_gradient(result, ax=None):
     ax.plot([], [], color="0.3", linestyle=":", linewidth=1.3, label="f^k (colour of its LSTM): the cell path alone")
     ax.set(xlabel="steps back from the loss (k)", ylabel="gradient norm ÷ its value at k = 0 (log)",
            ylim=(lo, hi), title="At initialization the gradient along c outlasts the one along h")
-    ax.legend(loc="lower left")
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=2)   # the curves fill the corners
     return fig
 
 

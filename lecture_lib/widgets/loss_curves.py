@@ -45,7 +45,7 @@ class LossCurvesExplorer(Explorer):
             "lr": _toggle(float(self.sweep.lrs[3]), [float(v) for v in self.sweep.lrs], "learning rate", "{:g}".format),
             "scale": _toggle(1.0, [float(v) for v in self.sweep.scales], "init scale (× He)", "{:g}".format),
         }
-        super().__init__(controls, initial_values, figsize=(11.5, 4.3))
+        super().__init__(controls, initial_values, figsize=(11.5, 4.7))
 
     def build(self, figure):
         gs = figure.add_gridspec(1, 3, width_ratios=[1.15, 1, 1.1])
@@ -58,14 +58,17 @@ class LossCurvesExplorer(Explorer):
         self.ax_loss.axhline(math.log(10), color="gray", linestyle=":", label="chance: log 10")
         self.ax_loss.set(xlim=(0, epochs), ylim=LOSS_LIM, xlabel="epoch", ylabel="training loss (log)",
                          title="training loss")
-        self.ax_loss.legend(loc="lower left")
         (self.train,) = self.ax_acc.plot([], [], color=COLORS[1], linestyle="-", marker="s", markersize=4,
-                                         label="training")
+                                         label="training accuracy")
         (self.val,) = self.ax_acc.plot([], [], color=COLORS[2], linestyle="--", marker="^", markersize=4,
-                                       label="validation")
+                                       label="validation accuracy")
         self.ax_acc.set(xlim=(0.5, epochs + 0.5), ylim=(0, 1.02), xlabel="epoch", ylabel="accuracy", title="accuracy")
         self.ax_acc.xaxis.set_major_locator(MaxNLocator(integer=True))
-        self.ax_acc.legend(loc="lower right")
+        # one legend for the loss and the accuracy, below the panels: the runs' curves reach every
+        # corner of both (a step's dips on the loss, a diverged run's accuracy along the bottom)
+        (loss_handles, loss_labels), (acc_handles, acc_labels) = (ax.get_legend_handles_labels()
+                                                                  for ax in (self.ax_loss, self.ax_acc))
+        figure.legend(loss_handles + acc_handles, loss_labels + acc_labels, loc="outside lower center", ncols=5)
         codes = np.array([[LABELS.index(self.diagnoses[(float(s), float(lr))].label) for lr in self.sweep.lrs]
                           for s in self.sweep.scales])
         cmap = ListedColormap([LABEL_COLORS[label] for label in LABELS])

@@ -88,26 +88,31 @@ def plot_k_fold_rounds(result=None, k_index: int | None = None):
 def plot_k_fold_spread(result):
     """Per k of the nearest-neighbour classifier: the estimates of a single split and of k folds
     over the shuffles (boxes), the truth on held-out images, and how often each method picks each k."""
-    fig = new_figure(11, 4.0)
+    fig = new_figure(11, 4.8)
     ax, ax_pick = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.5, 1]})
     x = np.arange(len(result.ks))
-    for i, (est, name) in enumerate(((result.single, "one split"), (result.k_fold, f"{result.folds}-fold"))):
+    methods = ((result.single, "one split"), (result.k_fold, f"{result.folds}-fold"))
+    for i, (est, _) in enumerate(methods):
         box = ax.boxplot(est, positions=x + (i - 0.5) * 0.32, widths=0.28, patch_artist=True, showfliers=False)
         for patch in box["boxes"]:
             patch.set(facecolor=COLORS[i], alpha=0.55, hatch="//" if i == 0 else "")
-        ax.plot([], [], color=COLORS[i], linewidth=8, alpha=0.55, label=f"{name}: estimates over shuffles")
-    ax.plot(x, result.truth, "D-", color=COLORS[3], label="truth (720 held-out images)")
+    truth = ax.plot(x, result.truth, "D-", color=COLORS[3])[0]
     ax.set_xticks(x, [str(k) for k in result.ks])
     ratio = result.single[:, result.best].std() / result.k_fold[:, result.best].std()
-    ax.set(xlabel="n_neighbors (of the nearest-neighbour classifier)", ylabel="estimated accuracy",
+    ax.set(xlabel="n_neighbors (of the nearest-neighbour classifier)", ylabel="estimated accuracy (box: over shuffles)",
            title=f"One split's estimate spreads {ratio:.1f}x wider than {result.folds}-fold's")
-    ax.legend(loc="upper right")
-    for i, (est, name) in enumerate(((result.single, "one split"), (result.k_fold, f"{result.folds}-fold"))):
+    bars = []
+    for i, (est, _) in enumerate(methods):
         share = np.bincount(np.argmax(est, axis=1), minlength=len(result.ks)) / len(est)
-        ax_pick.bar(x + (i - 0.5) * 0.4, share, width=0.4, color=COLORS[i], hatch="//" if i == 0 else "",
-                    edgecolor="black", label=f"{name}: best value {result.picks_best(est):.0%} of the time")
+        bars.append(ax_pick.bar(x + (i - 0.5) * 0.4, share, width=0.4, color=COLORS[i],
+                                hatch="//" if i == 0 else "", edgecolor="black"))
     ax_pick.set_xticks(x, [str(k) for k in result.ks])
     ax_pick.set(xlabel=f"n_neighbors chosen (best: {result.ks[result.best]})", ylabel="share of shuffles", ylim=(0, 1),
                 title="Which n_neighbors each method picks")
-    ax_pick.legend()
+    # one legend for both panels (same colours and hatching), below them: inside, it would hide the
+    # whiskers on the left and the tallest bars on the right
+    fig.legend([*bars, truth],
+               [*(f"{name}: best value picked {result.picks_best(est):.0%} of the time" for est, name in methods),
+                "truth (720 held-out images)"],
+               loc="outside lower center", ncols=2)
     return fig

@@ -28,7 +28,7 @@ def plot_lr_curves(curves=None, scale: float = 1.0):
     ``curves`` (:class:`~lecture_lib.experiments.practice.LossCurves`), each labelled with the
     diagnosis computed from it."""
     curves = _curves(curves)
-    fig = new_figure(8.5, 4.2)
+    fig = new_figure(8.5, 5.0)
     ax = fig.add_subplot()
     top, low = 0.0, np.inf
     for i, (name, lr) in enumerate(LR_PICTURE.items()):
@@ -40,7 +40,7 @@ def plot_lr_curves(curves=None, scale: float = 1.0):
     ax.axhline(math.log(10), color="gray", linestyle=":", linewidth=1.2, label="chance: log 10")
     ax.set(yscale="log", ylim=(low / 1.3, top * 1.3), xlabel="epoch", ylabel="training loss (log scale)",
            title="Learning rate too low crawls, good falls, too high bounces, far too high blows up and dies")
-    ax.legend(loc="lower left")
+    fig.legend(loc="outside lower center", ncols=2)      # below: the curves fill every corner
     return fig
 
 
@@ -49,7 +49,7 @@ def plot_bad_init(curves=None, lr: float = 0.1, scales=(0.1, 1.0)):
     """The loss of every step (a moving average over one epoch) at one learning rate, from He's
     initialization and from one scaled down; the small one sits at log C before it moves."""
     curves = _curves(curves)
-    fig = new_figure(8.5, 4.0)
+    fig = new_figure(8.5, 4.4)
     ax = fig.add_subplot()
     for i, scale in enumerate(scales):
         steps = curves.run(lr, scale)["step_loss"]
@@ -63,7 +63,7 @@ def plot_bad_init(curves=None, lr: float = 0.1, scales=(0.1, 1.0)):
     ax.set(xlabel="epoch", ylabel="training loss per step (line: one-epoch average)",
            ylim=(0, max(3.0, float(np.nanmax(curves.run(lr, scales[1])["step_loss"])) * 1.05)),
            title=f"A too-small init: the loss sits at log 10 for {flat} epochs before it falls (lr {lr:g})")
-    ax.legend()
+    fig.legend(loc="outside lower center", ncols=3)      # below: inside, it would hide the log 10 line
     return fig
 
 

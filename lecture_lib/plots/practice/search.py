@@ -21,25 +21,25 @@ def plot_random_search(trials: int = 9, seed: int = 0, objective: S.PeakObjectiv
     objective = objective or S.PeakObjective(centre=(0.62, 0.35), weights=(1.0, 0.1))
     searches = {"grid search": S.grid_points(S.UNIT_SQUARE, trials),
                 "random search": S.random_points(S.UNIT_SQUARE, trials, np.random.default_rng(seed))}
-    fig = new_figure(11, 5.6)
+    fig = new_figure(11, 6.0)
     gs = fig.add_gridspec(2, 2, height_ratios=[1, 3.2])
     main = [fig.add_subplot(gs[1, 0]), fig.add_subplot(gs[1, 1])]
     tops = [fig.add_subplot(gs[0, i], sharex=main[i]) for i in range(2)]
     t = np.linspace(0, 1, 201)
     heat = objective(np.stack(np.meshgrid(t, t, indexing="xy"), -1).reshape(-1, 2)).reshape(len(t), len(t))
     along = objective(np.c_[t, np.full_like(t, objective.centre[1])])
+    best_scores = []
     for ax, top, (name, points) in zip(main, tops, searches.items(), strict=True):
         image = ax.imshow(heat, origin="lower", extent=(0, 1, 0, 1), cmap="Blues", vmin=0, vmax=1, aspect="auto")
         scores = objective(points)
         best = points[int(np.argmax(scores))]
-        ax.scatter(points[:, 0], points[:, 1], s=55, color=COLORS[1], edgecolor="black", marker=MARKERS[0],
-                   zorder=3, label="trial")
-        ax.scatter(*best, s=260, facecolors="none", edgecolors=COLORS[3], linewidths=2.2, zorder=4,
-                   label=f"best trial: score {scores.max():.2f}")
+        trial = ax.scatter(points[:, 0], points[:, 1], s=55, color=COLORS[1], edgecolor="black", marker=MARKERS[0],
+                           zorder=3)
+        ring = ax.scatter(*best, s=260, facecolors="none", edgecolors=COLORS[3], linewidths=2.2, zorder=4)
+        best_scores.append(f"{scores.max():.2f} ({name.split()[0]})")
         distinct = S.distinct_values(points[:, 0])
         ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="important hyperparameter (unit range)",
                title=f"{name}: {distinct} distinct values of the important one")
-        ax.legend(loc="lower left", framealpha=0.95)
         top.plot(t, along, color=COLORS[0], label="score along the important axis")
         top.vlines(points[:, 0], 0, objective(np.c_[points[:, 0], np.full(len(points), objective.centre[1])]),
                    color=COLORS[1], linewidth=2)
@@ -47,6 +47,9 @@ def plot_random_search(trials: int = 9, seed: int = 0, objective: S.PeakObjectiv
         top.tick_params(labelbottom=False)
     main[0].set_ylabel("unimportant hyperparameter (unit range)")
     fig.colorbar(image, ax=main, shrink=0.8, label="score (1 = best)")
+    # below the panels: inside, a legend would hide trials of the grid or of the random search
+    fig.legend([trial, ring], ["trial", f"best trial: score {', '.join(best_scores)}"],
+               loc="outside lower center", ncols=2)
     fig.suptitle(f"The same {trials} trials: random search tries {trials} values of the important "
                  f"hyperparameter, a grid only {S.distinct_values(searches['grid search'][:, 0])}")
     return fig
@@ -68,16 +71,16 @@ def plot_notes_grids(sweep):
     ax.set(xscale="log", xlabel="learning rate (log scale)", ylabel="validation accuracy", ylim=(0, 1.02),
            title=f"The linear grid puts {top} of its 4 trials in the top decade; the log grid one per decade")
     ax.axvspan(0.1, 1.0, color=COLORS[1], alpha=0.08)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3)
+    fig.legend(loc="outside lower center", ncols=2)
     return fig
 
 
 def plot_log_space(result):
     """Where uniform and log-uniform samples of the learning rate fall (share per decade), and the
     best validation accuracy of repeated searches with each, plus one real search of each kind."""
-    fig = new_figure(11, 3.9)
+    fig = new_figure(11, 4.6)
     ax_dec, ax_best = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.2]})
-    labels = [f"[{d:.0e}, {10 * d:.0e})" for d in result.decades]
+    labels = [f"[{d:.0e},\n{10 * d:.0e})" for d in result.decades]      # two lines: four fit side by side
     x = np.arange(len(labels))
     for i, (counts, name, hatch) in enumerate(((result.uniform_counts, "uniform", "//"),
                                                 (result.log_counts, "log-uniform", ""))):
@@ -96,7 +99,9 @@ def plot_log_space(result):
                         label=f"one real search, {('uniform', 'log-uniform')[i]}: {acc.max():.3f}")
     ax_best.set(xlabel=f"best validation accuracy of {result.trials} trials", ylabel="searches",
                 title=f"Best of {result.trials} trials, {len(result.log_best)} repeated searches")
-    ax_best.legend(loc="upper left")
+    # below the panels: inside, the legend would sit on the lines of the real searches; its colours
+    # (uniform hatched) are also the left panel's
+    fig.legend(*ax_best.get_legend_handles_labels(), loc="outside lower center", ncols=2)
     return fig
 
 
