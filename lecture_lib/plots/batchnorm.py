@@ -9,7 +9,7 @@ from matplotlib.colors import PowerNorm
 
 from ..experiments import batchnorm as B
 from ..figures import figure
-from ..style import COLORS, LINESTYLES, MARKERS, new_figure, style_marker
+from ..style import COLORS, LINESTYLES, MARKERS, legend_beside, new_figure, style_marker
 
 NORM_LABELS = {"none": "without BN", "batchnorm": "with BN", "layernorm": "layer norm"}
 
@@ -56,7 +56,7 @@ def plot_unit_gaussian(result: B.UnitGaussianResult):
 
 def plot_gamma_beta(result: B.GammaBeta):
     """Learned gamma and beta per layer: their range (bar) and median (marker)."""
-    fig = new_figure(11, 3.6)
+    fig = new_figure(14, 3.6)
     ax_g, ax_b = fig.subplots(1, 2)
     layers = np.arange(1, len(result.gamma) + 1)
     for axis, values, ref, name, i in ((ax_g, result.gamma, 1.0, "γ", 0), (ax_b, result.beta, 0.0, "β", 1)):
@@ -66,12 +66,12 @@ def plot_gamma_beta(result: B.GammaBeta):
                   label="median")
         axis.axhline(ref, color=COLORS[7], linestyle=":", linewidth=1, label=f"initial value {ref:g}")
         axis.set(xlabel="hidden layer", ylabel=f"learned {name}", title=f"{name} per layer after training")
-        axis.legend()
     (g_lo, g_hi), (b_lo, b_hi) = result.gamma_range, result.beta_range
     i_lo, i_hi = result.identity_gamma_range
     ax_g.vlines(layers + 0.25, [v.min() for v in result.identity_gamma], [v.max() for v in result.identity_gamma],
-                color=COLORS[2], linewidth=2, linestyle=":", label="γ that would undo BN (batch std)")
-    ax_g.legend()
+                color=COLORS[2], linewidth=2, linestyle=":", label="γ that would undo BN\n(batch std)")
+    for axis in (ax_g, ax_b):   # beside the panels: the bars fill them from end to end
+        legend_beside(axis)
     fig.suptitle(f"What training made of γ and β: γ in [{g_lo:.2f}, {g_hi:.2f}] (undoing BN would need "
                  f"[{i_lo:.2f}, {i_hi:.2f}]), β in [{b_lo:.2f}, {b_hi:.2f}]")
     return fig
@@ -115,7 +115,8 @@ def plot_gradient_flow(result: B.GradientFlow):
             g = result.get(norm, scale)
             ax.semilogy(layers, np.where(g > 0, g, np.nan), label=f"{scale:g} × He std", **style_marker(k))
         ax.set(xlabel=f"layer (1 = input side, {result.depth + 1} = output)", title=NORM_LABELS[norm])
-        ax.legend(loc="center right")
+    # one legend for both panels, below them: the curves span the panels' whole width
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=len(result.scales))
     axes[0].set_ylabel("‖dL/dW‖ at init (log)")
     axes[0].set_ylim(positive.min() / 3, positive.max() * 3)
     ratios = {n: [result.ratio(n, s) for s in result.scales] for n in ("none", "batchnorm")}
@@ -174,7 +175,7 @@ def plot_batch_dependence(result: B.BatchDependence):
     low = min(min(result.val_acc.values()), min(result.train_acc.values()))
     ax_gap.set(ylim=(max(0.0, low - 0.1), 1.05), ylabel="accuracy", title="Train / validation gap")
     ax_gap.set_xticks(x, [NORM_LABELS[n] for n in names])
-    ax_gap.legend(loc="lower right")
+    legend_beside(ax_gap)   # the bars rise from the panel's bottom edge
     fig.suptitle(f"Batch noise falls {result.score_spread[0] / result.score_spread[-1]:.1f}× from B = {sizes[0]} to "
                  f"{sizes[-1]}; train/validation gap {result.gap['none']:.3f} without BN, "
                  f"{result.gap['batchnorm']:.3f} with")
@@ -199,19 +200,18 @@ def plot_test_time(result: B.TestTimeResult, ax=None):
 
 
 def plot_batch_size(result: B.BatchSizeSweep, ax=None):
-    fig, ax = _axes(ax, 9, 4.0)
+    fig, ax = _axes(ax, 11, 4.0)
     sizes = result.batch_sizes
     ax.semilogx(sizes, result.batchnorm, label="batch norm (test mode)", **style_marker(0))
-    ax.semilogx(sizes, result.batchnorm_train_mode, label="batch norm (train mode, batches of B)",
+    ax.semilogx(sizes, result.batchnorm_train_mode, label="batch norm\n(train mode, batches of B)",
                 **{**style_marker(1), "linestyle": ":"})
     ax.semilogx(sizes, result.layernorm, label="layer norm", **style_marker(2))
     ax.set_xticks(sizes, [str(s) for s in sizes])
     ax.set(xlabel="batch size B (log)", ylabel="validation accuracy", ylim=(0, 1.02),
            title=f"{result.epochs} epoch(s) at every B; at B = {sizes[0]}: BN {result.batchnorm[0]:.0%}, "
                  f"layer norm {result.layernorm[0]:.0%}")
-    ax.axhline(0.1, color=COLORS[7], linestyle=":", linewidth=1)
-    ax.text(sizes[0], 0.12, "chance (10 classes)")
-    ax.legend(loc="lower right")
+    ax.axhline(0.1, color=COLORS[7], linestyle=":", linewidth=1, label="chance (10 classes)")
+    legend_beside(ax)
     return fig
 
 
@@ -260,8 +260,8 @@ def _draw_boundaries(ax, result: B.Boundaries, title: str):
                 label="weights changed at random" if k == 0 else None)
     w1, w2, b = result.boundary
     ax.plot(xs, -(w1 * xs + b) / w2, color=COLORS[7], linewidth=2, linestyle=LINESTYLES[1], label="fitted boundary")
-    ax.plot(0, 0, marker="+", color=COLORS[7], markersize=14, linestyle="none")
-    ax.annotate("origin", (0, 0), textcoords="offset points", xytext=(6, -12))
+    # named in the legend: on centred inputs the origin lies among the points
+    ax.plot(0, 0, marker="+", color=COLORS[7], markersize=14, linestyle="none", label="origin")
     ax.set(xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]), xlabel="feature 1 (std units)", ylabel="feature 2 (std units)",
            title=f"{title}\nmedian |Δ loss| {np.median(result.loss_changes):.2g}")
     ax.set_aspect("equal", adjustable="box")
@@ -286,7 +286,8 @@ def plot_normalize(sensitivity: B.WeightSensitivity | None = None, centred: B.Bo
     ax_c, ax_o, ax_s = fig.subplots(1, 3, width_ratios=(1, 1, 1.2))
     _draw_boundaries(ax_c, centred, "centred inputs")
     _draw_boundaries(ax_o, offset, f"the same inputs moved {offset.offset:g} std away")
-    ax_c.legend(loc="lower left")
+    # one legend for the two scatter panels, below the figure: the points fill the panels
+    fig.legend(*ax_c.get_legend_handles_labels(), loc="outside lower center", ncols=5)
     ax_s.semilogy(sensitivity.offsets, sensitivity.sensitivity, **style_marker(0))
     ax_s.axvline(sensitivity.raw_offset, color=COLORS[7], linestyle=":", linewidth=1)
     ax_s.text(sensitivity.raw_offset, sensitivity.sensitivity.max(), " raw [0, 1] pixels", va="top")

@@ -25,7 +25,7 @@ def plot_overfitting(runs, seed: int = 0):
     dropout experiment), and the held-out accuracy of every seed."""
     methods = list(runs.histories)
     fig = new_figure(14, 4.2)
-    axes = fig.subplots(1, len(methods) + 1, gridspec_kw={"width_ratios": [1] * len(methods) + [0.8]})
+    axes = fig.subplots(1, len(methods) + 1, gridspec_kw={"width_ratios": [1] * len(methods) + [1.25]})
     curves = [runs.histories[m][seed] for m in methods]
     lo, hi = _limits([c.val_acc for c in curves] + [c.train_acc for c in curves], ceil=1.005)
     for ax, method, h in zip(axes, methods, curves, strict=False):
@@ -45,6 +45,7 @@ def plot_overfitting(runs, seed: int = 0):
         ax.hlines(acc.mean(), i - 0.3, i + 0.3, color=COLORS[i], lw=2.5)
     ax.set_xticks(range(len(methods)), [LABELS[m].replace(" regularization", "\nregularization") for m in methods])
     ax.set(ylabel="held-out accuracy", ylim=_limits([runs.held_acc[m] for m in methods], pad=0.3),
+           xlim=(-0.5, len(methods) - 0.5),
            title=f"every seed ({len(runs.held_acc[methods[0]])}), bar = mean")
     fig.suptitle(f"{runs.n_train} training digits, a {'-'.join(map(str, runs.sizes))} MLP, the same start and batches: "
                  f"no regularization, dropping units, dropping weights (keep p = {runs.keep:g})")
@@ -63,9 +64,8 @@ def plot_test_scaling(scaling, ensemble):
     ax.loglog(masks, scaling.gap_relu, label="after the ReLU", **style_marker(1))
     ax.loglog(masks, scaling.gap_linear[0] / np.sqrt(masks), color=COLORS[7], linestyle=":", lw=1.5,
               label="Monte Carlo noise alone: ∝ 1/√m")
-    ax.axhline(scaling.bias_relu, color=COLORS[1], lw=1, linestyle="--")
-    ax.text(masks[0], scaling.bias_relu * 1.08, f"test pass's own error after the ReLU: {scaling.bias_relu:.0%}",
-            color=COLORS[1])
+    ax.axhline(scaling.bias_relu, color=COLORS[1], lw=1, linestyle="--",   # named in the legend: lines cross it
+               label=f"test pass's own error after the ReLU: {scaling.bias_relu:.0%}")
     ax.set(xlabel="masks averaged m (log)", ylabel="|mean over m masks − test pass| / |test pass| (log)",
            title="Scaling = averaging, exactly before a nonlinearity only")
     ax.legend(loc="lower left")
@@ -113,7 +113,8 @@ def plot_unused_weight(result):
     ax.set(xlabel="step", ylabel="the weight", ylim=_limits([result.adam_l2, result.adamw], floor=None),
            title=f"Adam + L2 moves an unused weight by ≈ lr = {result.lr:g} a step whatever λ;\n"
                  "AdamW shrinks it by the factor (1 − lr λ): λ sets the rate")
-    ax.legend(ncol=2)
+    # below the panel, one column per decay (AdamW above Adam + L2): the curves fill the panel
+    fig.legend(loc="outside lower center", ncols=len(result.decays))
     return fig
 
 
@@ -156,11 +157,15 @@ def plot_stochastic_depth(runs):
             label="prediction: time ∝ blocks that run")
     ax.plot(runs.expected_blocks, ms, linestyle="none", marker=MARKERS[0], color=COLORS[0], markersize=9,
             label=f"measured ({runs.device}, lockstep)")
-    for e, t, p in zip(runs.expected_blocks, ms, runs.survival_last, strict=True):
-        ax.annotate(f"p_L = {p:g}", (e, t), textcoords="offset points", xytext=(8, 4))
+    # The prediction rises to the right: its line leaves a point's upper left free when the point lies
+    # on or above it, its lower right when below; each label goes there.
+    for e, t, p, t_pred in zip(runs.expected_blocks, ms, runs.survival_last, predicted, strict=True):
+        above = t >= t_pred
+        ax.annotate(f"p_L = {p:g}", (e, t), textcoords="offset points", xytext=(-6, 6) if above else (6, -6),
+                    ha="right" if above else "left", va="bottom" if above else "top")
     saved = 1 - runs.measured_time_ratio()[-1]
     ax.set(xlabel=f"expected residual blocks per step (of {runs.n_blocks})", ylabel="ms per training step",
-           xlim=_limits(runs.expected_blocks, pad=0.15), ylim=_limits(np.r_[ms, predicted], pad=0.3),
+           xlim=_limits(runs.expected_blocks, pad=0.25), ylim=_limits(np.r_[ms, predicted], pad=0.3),
            title=f"ResNet-{runs.depth}: {saved:.0%} of the step time saved at p_L = {runs.survival_last[-1]:g} "
                  f"(predicted {1 - runs.predicted_time_ratio()[-1]:.0%})")
     ax.legend(loc="upper left")
@@ -202,7 +207,7 @@ def plot_pooling(runs):
            ylim=_limits(train + held + single, pad=0.3, ceil=1.01),
            title=f"The same small CNN with {len(x)} kinds of pooling, {seeds} seed(s); the random one "
                  "averaged over several test passes")
-    ax.legend(loc="lower right")
+    fig.legend(loc="outside lower center", ncols=3)   # below the panel: the markers can lie anywhere in it
     return fig
 
 

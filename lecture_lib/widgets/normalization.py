@@ -56,6 +56,7 @@ class NormalizationExplorer(Explorer):
         self.ax_heat.grid(False)
         self.ax_heat.yaxis.set_major_locator(MaxNLocator(integer=True))
         self.figure.colorbar(self.heat, ax=self.ax_heat, pad=0.01).set_label("fraction in bin")
+        figure.get_layout_engine().set(wspace=0.06)   # the colorbar's label clear of the next panel's y label
         (self.std_line,) = self.ax_std.semilogy([], [], color=COLORS[0], marker="o", markersize=4)
         self.ax_std.set(xlabel="layer", ylabel="std of the activations (log)", title="forward: size per layer")
         (self.grad_line,) = self.ax_grad.semilogy([], [], color=COLORS[2], marker="^", markersize=4)

@@ -67,13 +67,15 @@ class RegularizationExplorer(Explorer):
                                        linewidth=0.6, label=f"class {c}") for c in range(3)]
         self.ax.set(xlim=(lo, hi), ylim=(lo, hi), xlabel="x₁", ylabel="x₂")
         self.ax.grid(False)
-        self.ax.legend(loc="lower left", framealpha=0.9)
         (self.train_line,) = self.ax_curve.plot([], [], color=COLORS[0], marker="o", markersize=3, label="training")
         (self.val_line,) = self.ax_curve.plot([], [], color=COLORS[1], linestyle="--", marker="s", markersize=3,
                                               label="held-out (300 points)")
         self.ax_curve.set(xlim=(0, 150), ylim=(0.3, 1.02), xlabel="epoch (full batch)", ylabel="accuracy")
-        self.ax_curve.axhline(1 / 3, color=COLORS[7], lw=0.8, linestyle=":")
-        self.ax_curve.legend(loc="lower right")
+        self.ax_curve.axhline(1 / 3, color=COLORS[7], lw=0.8, linestyle=":", label="chance (3 classes)")
+        # one legend below both panels: the boundary image fills the left one, and the curves can
+        # lie anywhere in the right one
+        handles = self.points + self.ax_curve.get_legend_handles_labels()[0]
+        figure.legend(handles, [h.get_label() for h in handles], loc="outside lower center", ncols=len(handles))
         # Everything that changes is one setting of the grid: a layer kept per setting, so that
         # going back to a setting (or moving a slider within one) draws nothing.
         self.layered(self.image, *self.points, self.train_line, self.val_line, self.ax.title, self.ax_curve.title)
