@@ -37,22 +37,24 @@ def plot_gradient_norms(runs):
     """Per hidden layer, for each run (a :class:`~lecture_lib.experiments.activations.GradientNorms`):
     left, the gradient that flows back, ‖∂L/∂z‖ (the quantity whose per-layer factor decides the
     vanishing claim); right, the weight gradient ‖∂L/∂W‖ = ‖hᵀ ∂L/∂z‖ that the update uses. Each
-    legend gives the per-layer factor of the curve it labels, measured from the input side up."""
-    fig = new_figure(12, 4.2)
+    legend, shared by both panels (below them, off the curves), gives for each run the per-layer
+    factor of its curve in each panel, measured from the input side up."""
+    fig = new_figure(12, 4.9)
     ax_z, ax_w = fig.subplots(1, 2, sharey=True)
     for i, r in enumerate(runs):
         layers = np.arange(1, len(r.dz_norm) + 1)
         style = {"color": COLORS[i], "linestyle": LINESTYLES[i], "marker": MARKERS[i]}
         name = f"{A.LABELS[r.activation]}, {I.LABELS[r.init]}"
-        ax_z.semilogy(layers, r.dz_norm, label=f"{name}: ×{r.factor:.2f} a layer", **style)
         w_factor = I.per_layer_factor(r.dW_norm[::-1])
-        ax_w.semilogy(layers, r.dW_norm[:len(layers)], label=f"{name}: ×{w_factor:.2f} a layer", **style)
+        ax_z.semilogy(layers, r.dz_norm, label=f"{name}: ×{r.factor:.2f} left, ×{w_factor:.2f} right", **style)
+        ax_w.semilogy(layers, r.dW_norm[:len(layers)], **style)
     ax_z.set(xlabel="hidden layer (1 = next to the input)", ylabel="gradient norm (log scale)",
              title="what flows back, ‖∂L/∂z‖: the per-layer factor of the claim")
     ax_w.set(xlabel="hidden layer (1 = next to the input)",
              title="what the weights get, ‖∂L/∂W‖ = ‖hᵀ·∂L/∂z‖")
-    for ax in (ax_z, ax_w):
-        ax.legend(title="factor going back, layer 10 → 1")
+    depth = max(len(r.dz_norm) for r in runs)
+    fig.legend(*ax_z.get_legend_handles_labels(), loc="outside lower center", ncols=2,
+               title=f"factor a layer going back, layer {depth} → 1")
     fig.suptitle("Gradient norm against depth: through sigmoid it vanishes towards the input")
     return fig
 

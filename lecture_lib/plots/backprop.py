@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autodiff import Value
-from ..style import COLORS, PALETTE, new_figure, style_marker
+from ..style import COLORS, PALETTE, legend_beside, new_figure, style_marker
 
 VALUE_COLOR = PALETTE["blue"]
 GRAD_COLOR = PALETTE["vermillion"]
@@ -189,7 +189,7 @@ def plot_spiral(result, X_held, y_held):
                      edgecolor="k", linewidth=0.3, label=f"class {k}")
     ax_b.set(xlabel="x₁", ylabel="x₂", aspect="equal",
              title=f"held-out points on the learned regions: {result.heldout_acc:.1%}")
-    ax_b.legend(loc="lower left")
+    legend_beside(ax_b)   # inside, every corner of the square holds held-out points
     ax_l.semilogy(np.arange(1, len(result.losses) + 1), result.losses, color=COLORS[0],
                   label="two-layer net (gates)")
     ax_l.axhline(result.linear_loss, color=COLORS[1], linestyle="--",

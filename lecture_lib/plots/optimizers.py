@@ -148,7 +148,7 @@ def plot_damping(damping, land, first: int = 40):
     ax1, ax2, ax3 = fig.subplots(1, 3)
     names = {"sgd": "GD", "momentum": "heavy ball", "nesterov": "Nesterov"}
     contours(ax1, land, window=window_of(*(p[:first] for p in damping.paths.values())))
-    loss_end = 0
+    loss_end, loss_top = 0, 0.0
     for i, (name, path) in enumerate(damping.paths.items()):
         style = style_marker(i)
         ax1.plot(path[:first, 0], path[:first, 1], **style, markersize=3, lw=1.2, label=names[name])
@@ -160,6 +160,7 @@ def plot_damping(damping, land, first: int = 40):
         ax2.semilogy(steps, envelope(path)[:end + 1], **{**style, "marker": None}, lw=2.2,
                      label=f"{names[name]}: ×{damping.swing[name]:.3f} a step")
         loss = land.loss(path[:end + 1]) - float(np.min(land.loss(land.minima)))
+        loss_top = max(loss_top, float(np.max(loss)))
         ax3.semilogy(steps, np.maximum(loss, 1e-16), **style, markevery=max(1, end // 12), markersize=4, lw=1.4,
                      label=f"{names[name]}: {damping.steps[name] if damping.steps[name] is not None else 'not'} steps")
     ax1.set_title(f"the first {first} steps", fontsize=12)
@@ -168,9 +169,13 @@ def plot_damping(damping, land, first: int = 40):
             ylabel="|x|, steep coordinate (log)")
     ax2.set_title("swing across: |x| thin, envelope thick", fontsize=11)
     ax2.legend(title="envelope shrinks")
-    ax3.set(xlim=(0, loss_end), xlabel="step", ylabel="loss − minimum (log)")
+    # a decade of headroom over the decade of the highest loss, for the legend
+    ax3.set(xlim=(0, loss_end), ylim=(None, 10.0 ** (np.ceil(np.log10(loss_top)) + 1)), xlabel="step",
+            ylabel="loss − minimum (log)")
     ax3.set_title("progress: the loss", fontsize=11)
-    ax3.legend(title=f"steps to within {damping.tol:g} of the minimum")
+    # the losses fall from the upper left: the upper right corner is free (the heavy ball's swings are
+    # not); a short title (the y axis is the loss − minimum) keeps the legend narrow enough for it
+    ax3.legend(title=f"steps until below {damping.tol:g}", loc="upper right")
     swing = damping.swing
     heavy = "but swings wider and longer across the valley" if swing["momentum"] > swing["sgd"] else \
         "and swings less across the valley"
@@ -182,7 +187,7 @@ def plot_damping(damping, land, first: int = 40):
 
 def plot_sharp_wide(sw, lr: float):
     """Where each start of the grid ends at ``lr``, for GD and heavy ball (a SharpWide result)."""
-    fig = new_figure(9, 3.6)
+    fig = new_figure(9, 4.2)
     for k, (method, title) in enumerate((("sgd", "GD"), ("momentum", f"momentum ρ={sw.momentum:g}"))):
         ax = fig.add_subplot(1, 2, k + 1)
         contours(ax, sw.landscape)
@@ -191,8 +196,9 @@ def plot_sharp_wide(sw, lr: float):
             ax.plot(*minimum, "*", color="black", markersize=11)
         ax.plot(sw.starts[sharp, 0], sw.starts[sharp, 1], "X", color=COLORS[3], label="ends in the sharp well")
         ax.plot(sw.starts[~sharp, 0], sw.starts[~sharp, 1], "o", color=COLORS[2], markersize=4, label="ends elsewhere")
-        ax.set_title(f"{title}, lr = {lr:g}: {sharp.mean():.0%} in the sharp well", fontsize=11)
-        ax.legend(loc="lower right")
+        ax.set_title(f"{title}, lr = {lr:g}:\n{sharp.mean():.0%} in the sharp well", fontsize=11)
+    # one legend for both panels, below them: inside, it would cover the bottom rows of starts
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=2)
     fig.suptitle("Where each start of the grid ends (stars: the sharp and the wide minimum)")
     return fig
 
@@ -269,7 +275,7 @@ def plot_rotation(rot):
 
 # --------------------------------------------------------------------------- 8-9 · decay, second order
 def plot_lr_decay(decay):
-    fig = new_figure(9, 3.4)
+    fig = new_figure(9, 3.8)
     ax1, ax2 = fig.subplots(1, 2)
     for i, (name, r) in enumerate(decay.runs.items()):
         epochs = np.arange(1, len(r.lr) + 1)
@@ -277,7 +283,8 @@ def plot_lr_decay(decay):
         ax2.plot(epochs, r.loss, **style_marker(i), markersize=4, label=name)
     ax1.set(xlabel="epoch", ylabel="learning rate", title="the schedules")
     ax2.set(xlabel="epoch", ylabel="training loss (cross-entropy)", title="decay lets SGD settle")
-    ax2.legend()
+    # the schedules are the same series in both panels: one legend below them, off the curves
+    fig.legend(*ax2.get_legend_handles_labels(), loc="outside lower center", ncols=len(decay.runs))
     return fig
 
 

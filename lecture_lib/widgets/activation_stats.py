@@ -46,6 +46,9 @@ class ActivationStatsExplorer(Explorer):
 
     def build(self, figure):
         self.ax_std, self.ax_heat, self.ax_grad = figure.subplots(1, 3)
+        # wider gaps between the panels: the colour bar's label would run into the right panel's
+        # y label and read as one label with it
+        figure.get_layout_engine().set(wspace=0.06)
         (self.std_line,) = self.ax_std.semilogy([], [], color=COLORS[0], marker="o", markersize=4)
         (self.mean_line,) = self.ax_std.semilogy([], [], color=COLORS[1], linestyle="--", marker="s",
                                                  markersize=3)

@@ -13,10 +13,11 @@ import math
 from collections import OrderedDict
 
 import numpy as np
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 
 from .. import landscapes as L
 from .. import optim
-from ..style import COLORS, LINESTYLES, MARKERS
+from ..style import COLORS, LINESTYLES, MARKERS, legend_beside
 from ._limits import decades, snap_up
 from .base import Explorer, checkbox, dropdown, float_slider, int_slider, log_slider
 
@@ -123,7 +124,7 @@ class OptimizerPaths(Explorer):
         controls["landscape"] = dropdown("taco", list(L.LANDSCAPES), "landscape")
         self._key = None
         self._races: OrderedDict = OrderedDict()   # (name, landscape, start, what it reads) -> Race
-        super().__init__(controls, initial_values, figsize=(10.0, 4.4))
+        super().__init__(controls, initial_values, figsize=(11.5, 4.4))
 
     def build(self, figure):
         self.ax, self.ax_loss = figure.subplots(1, 2, gridspec_kw={"width_ratios": [1.1, 1]})
@@ -148,7 +149,7 @@ class OptimizerPaths(Explorer):
         # over them; only the paths and the loss curves are drawn at every change.
         self.layered(self.image, self.shape)
         self.dynamic(*self.lines.values(), self.start, *self.curves.values())
-        self.legend, self._legend_key = None, None
+        self.legend, self._legend_key = None, None   # beside the loss panel: inside, it covered the curves
 
     def draw(self, landscape, kappa, angle, x0, y0, lr, momentum, beta1, beta2, steps, **on):
         params = {"kappa": kappa, "angle": angle} if landscape == "taco" else {}
@@ -187,9 +188,7 @@ class OptimizerPaths(Explorer):
         if racing != self._legend_key:  # the legend lists the racers only; static between changes
             if self.legend is not None:
                 self.legend.remove()
-            handles = [self.lines[name] for name in racing] + [self.start, self.minima]
-            self.legend = self.ax_loss.legend(handles=handles, loc="upper right",
-                                              framealpha=0.9)
+            self.legend = legend_beside(self.ax_loss, handles=self._handles(racing))
             self._legend_key = racing
         # The loss axes follow the race: the steps asked for (to the next multiple of 100) and the
         # decades the curves span (rounded out to multiples of 2); the static part is kept per state.
@@ -197,7 +196,24 @@ class OptimizerPaths(Explorer):
         limits = (snap_up(steps, 100), lo, hi)
         self.ax_loss.set_xlim(0, limits[0])
         self.ax_loss.set_ylim(10.0 ** lo / 2, 10.0 ** hi * 2)
+        if isinstance(self.figure.get_layout_engine(), ConstrainedLayoutEngine):
+            self._lay_out_once(racing)
         self.invalidate(key=(landscape, racing, limits), layer=key)
+
+    def _handles(self, racing):
+        return [self.lines[name] for name in racing] + [self.start, self.minima]
+
+    def _lay_out_once(self, racing):
+        """At the first drawing (the axes set, the layout not yet frozen by the base class): lay the
+        figure out around the legend of all racers (the longest and widest) and keep that layout, so
+        that the legend of the racers shown (``racing``), drawn again when they change, always
+        fits in the room made for it."""
+        self.legend.remove()
+        self.legend = legend_beside(self.ax_loss, handles=self._handles(RACERS))
+        self.figure.get_layout_engine().execute(self.figure)
+        self.figure.set_layout_engine("none")
+        self.legend.remove()
+        self.legend = legend_beside(self.ax_loss, handles=self._handles(racing))
 
     def _race(self, key, land, name, start, hyper) -> Race:
         """The race of ``name`` from ``start``, kept under the hyper-parameters it reads: moving

@@ -87,9 +87,11 @@ class Saturation(Explorer):
                                      label=f"saturated (f′ < {SATURATION_TOL:.0%} of max)")
         (self.dead_line,) = ax_l.plot(layers, np.zeros(MAX_DEPTH), color=COLORS[7],
                                       linestyle=":", marker="s", label="dead units (f′ = 0 always)")
-        self.here = ax_l.axvline(1, color="0.5", linewidth=1)
-        # headroom above 1 so the legend never hides points at a share of 100 %
-        ax_l.set(ylim=(-0.03, 1.45), xlabel="layer",
+        # headroom above 1 so the legend never hides points at a share of 100 %; the line marking
+        # the chosen layer spans the shares only (0 to 100 %), so it stays below the legend
+        lo, hi, margin = -0.03, 1.45, 0.03
+        self.here = ax_l.axvline(1, ymax=(1.0 + margin - lo) / (hi - lo), color="0.5", linewidth=1)
+        ax_l.set(ylim=(lo, hi), xlabel="layer",
                  ylabel="share of units or pairs", xticks=layers, yticks=np.linspace(0, 1, 6))
         ax_l.legend(loc="upper left")
         ax_z.set_title("pre-activations of the chosen layer", fontsize=11)
