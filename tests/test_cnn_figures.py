@@ -62,14 +62,17 @@ def test_diagrams_are_legible_at_notebook_width(name):
                 (name, text.get_text())
             anchor = ax.transData.transform(text.get_position())
             for box in boxes:
-                if box.contains(*anchor):
-                    assert box.x0 - 1 <= extent.x0 and extent.x1 <= box.x1 + 1, (name, text.get_text(), "too wide")
+                if box.contains(*anchor):    # and clear of the box's sides, not touching them
+                    assert box.x0 + 4 <= extent.x0 and extent.x1 <= box.x1 - 4, (name, text.get_text(), "too wide")
                     assert box.y0 - 1 <= extent.y0 and extent.y1 <= box.y1 + 1, (name, text.get_text(), "too tall")
         for i, a in enumerate(extents):
             for j in range(i + 1, len(extents)):
                 assert not a.overlaps(extents[j]), (name, texts[i].get_text(), texts[j].get_text())
         if ax.get_title():
             assert ax.title.get_fontsize() >= cnn_diagrams.HEAD_FONT
+            extent = ax.title.get_window_extent(renderer)
+            assert fig.bbox.contains(extent.x0, extent.y0) and fig.bbox.contains(extent.x1, extent.y1), \
+                (name, ax.get_title(), "cut at the figure's edge")
 
 
 def test_fractal_layout_walks_the_recursion():
@@ -84,6 +87,34 @@ def test_comparison_plots_a_given_result():
     labels = [t.get_text() for t in fig.axes[0].texts]
     assert any(label.startswith("alexnet\n61.1M") for label in labels)
     assert len(fig.axes[0].collections) >= 3
+
+
+@pytest.mark.parametrize("archs", [cnn.CLASSIC, plots.FIGURE_MODELS])
+def test_comparison_labels_stay_clear_of_each_other_and_of_the_lines(archs):
+    """No two labels overlap, no line (the frontier, a leader) crosses a label, and no leader
+    crosses another label: the notebook's models and the notes' picture."""
+    from matplotlib.text import Text
+
+    from lecture_lib.plots.cnn import _crosses_box
+
+    fig = plots.plot_comparison(cnn.measure_comparison(archs))
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    labels = [t for t in ax.texts if "\n" in t.get_text() and t.get_text().split("\n")[0] in archs]
+    assert len(labels) == len(archs)
+    boxes = [Text.get_window_extent(t) for t in labels]            # the text, without its leader
+    for i, a in enumerate(boxes):
+        assert not any(a.overlaps(b) for b in boxes[i + 1:]), labels[i].get_text()
+    segments = []
+    for line in ax.lines:
+        xy = line.get_transform().transform(line.get_xydata())
+        segments += list(zip(xy[:-1], xy[1:], strict=True))
+    for k, (label, box) in enumerate(zip(labels, boxes, strict=True)):
+        assert not any(_crosses_box(a, b, box) for a, b in segments), label.get_text()
+        if label.arrow_patch is not None:        # a leader: from its label to its disc, across no other label
+            leader = ((box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2), ax.transData.transform(label.xy)
+            assert not any(_crosses_box(*leader, other) for j, other in enumerate(boxes) if j != k), \
+                label.get_text()
 
 
 def test_layer_sequence_reads_a_feed_forward_model():

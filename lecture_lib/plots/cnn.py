@@ -97,8 +97,10 @@ def plot_filters_and_maps(result, image: np.ndarray, ax=None):
         axis.set_xticks([])
         axis.set_yticks([])
         axis.grid(False)
-    fig.colorbar(filters, ax=ax_w, shrink=0.8, label="weight")
-    fig.colorbar(feature, ax=ax_m, shrink=0.8, label="activation")
+    # below each panel: a colour bar beside a panel would read as the next panel's axis label
+    fig.colorbar(filters, ax=ax_w, location="bottom", shrink=0.8, aspect=30, label="filter weight")
+    fig.colorbar(feature, ax=ax_m, location="bottom", shrink=0.8, aspect=30, label="activation")
+    fig.get_layout_engine().set(wspace=0.06)       # the two mosaics apart, now that no colour bar divides them
     fig.suptitle(f"First layer of the trained CNN ({result.accuracy:.1%} test accuracy): filter k in the middle "
                  "panel makes map k on the right")
     return fig
@@ -192,10 +194,52 @@ def _disc_area(millions: float) -> float:
     return 40 + 6 * millions
 
 
+def _crosses_box(p, q, box) -> bool:
+    """Whether the segment p-q (pixels) passes through the box (Liang-Barsky clipping)."""
+    (x0, y0), (x1, y1) = p, q
+    lo, hi = 0.0, 1.0
+    for d, a, b in ((x1 - x0, box.x0 - x0, box.x1 - x0), (y1 - y0, box.y0 - y0, box.y1 - y0)):
+        if d == 0:
+            if not a <= 0 <= b:
+                return False
+            continue
+        t0, t1 = sorted((a / d, b / d))
+        lo, hi = max(lo, t0), min(hi, t1)
+        if lo > hi:
+            return False
+    return True
+
+
+def _crosses_segment(p, q, r, s) -> bool:
+    """Whether the segments p-q and r-s cross (touching at an end counts)."""
+    def side(a, b, c):
+        return np.sign((b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0]))
+
+    return side(p, q, r) != side(p, q, s) and side(r, s, p) != side(r, s, q)
+
+
+def _near_segment(p, q, centre, r) -> bool:
+    """Whether the segment p-q comes within r (pixels) of centre."""
+    p, q, c = np.asarray(p), np.asarray(q), np.asarray(centre)
+    d = q - p
+    t = np.clip(np.dot(c - p, d) / max(np.dot(d, d), 1e-9), 0, 1)
+    return float(np.hypot(*(p + t * d - c))) < r
+
+
+def _leader(box, centre, radius):
+    """The leader from a label's box (its centre: where an annotation's line starts, clipped to the
+    box) to the rim of its marker, in pixels."""
+    start = np.array([(box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2])
+    towards = start - centre
+    return tuple(start), tuple(centre + towards * radius / max(float(np.hypot(*towards)), 1e-9))
+
+
 def place_labels(ax, points, texts, radii, fontsize: float | None = None) -> None:
-    """Label each point (data coordinates) where its text overlaps no other label and no other
-    point's marker (radius in points): the first free spot among positions below, above, right,
-    left and diagonal of it, further out step by step, with a thin leader line once detached.
+    """Label each point (data coordinates) where its text overlaps no other label, no other
+    point's marker, no line of the axes (and no leader already drawn), no text and no legend
+    already there: the first free spot among positions below, above, right, left and diagonal of
+    it, further out step by step, with a thin leader line once detached, which must itself cross
+    no label, no other marker and no other leader.
     Call it last: the figure's layout is settled first, so that the axes stop moving."""
     fig = ax.figure
     if fig.get_layout_engine() is not None:
@@ -203,40 +247,85 @@ def place_labels(ax, points, texts, radii, fontsize: float | None = None) -> Non
     renderer = fig.canvas.get_renderer()
     to_pixels = fig.dpi / 72
     centres = [ax.transData.transform(p) for p in points]
-    taken = []                      # label boxes in pixels
+    fixed = [t.get_window_extent(renderer) for t in ax.texts if t.get_text().strip()]   # boxes in pixels
+    if ax.get_legend() is not None:
+        fixed.append(ax.get_legend().get_window_extent(renderer))
+    drawn = []                      # segments in pixels: the axes' lines
+    for line in ax.lines:
+        xy = line.get_transform().transform(line.get_xydata())
+        drawn += [(a, b) for a, b in zip(xy[:-1], xy[1:], strict=True) if np.isfinite([*a, *b]).all()]
 
     def hits_marker(box, own):
         for j, (cx, cy) in enumerate(centres):
             r = radii[j] * to_pixels
-            if j != own and box.x0 - r < cx < box.x1 + r and box.y0 - r < cy < box.y1 + r:
+            if j != own and np.hypot(cx - np.clip(cx, box.x0, box.x1), cy - np.clip(cy, box.y0, box.y1)) < r:
                 return True
         return False
+
+    def free(box, own, leader, taken, lines, leaders):
+        if hits_marker(box, own) or any(box.overlaps(t) for t in taken) or \
+                any(_crosses_box(a, b, box) for a, b in lines):
+            return False
+        if leader is None:
+            return True
+        a, b = leader
+        return not (any(_crosses_box(a, b, t) for t in taken) or
+                    any(_near_segment(a, b, centres[j], radii[j] * to_pixels) for j in range(len(centres))
+                        if j != own) or
+                    any(_crosses_segment(a, b, c, d) for c, d in leaders))
 
     directions = [(0, -1, "center", "top"), (0, 1, "center", "bottom"), (1, 0, "left", "center"),
                   (-1, 0, "right", "center"), (1, -1, "left", "top"), (-1, -1, "right", "top"),
                   (1, 1, "left", "bottom"), (-1, 1, "right", "bottom")]
-    for i in sorted(range(len(points)), key=lambda k: -radii[k]):
-        best = None
-        for step in range(24):
-            for dx, dy, ha, va in directions:
-                gap = radii[i] + 3 + 7 * step
-                text = ax.annotate(texts[i], points[i], textcoords="offset points", xytext=(dx * gap, dy * gap),
-                                   ha=ha, va=va, fontsize=fontsize, zorder=4,
-                                   arrowprops={"arrowstyle": "-", "color": "0.5", "lw": 0.6} if step else None)
-                text.update_positions(renderer)
-                box = Text.get_window_extent(text, renderer).expanded(1.04, 1.1)   # the text, not its leader
-                inside = ax.bbox.contains(box.x0, box.y0) and ax.bbox.contains(box.x1, box.y1)
-                if inside and not hits_marker(box, i) and not any(box.overlaps(t) for t in taken):
-                    best = text
+
+    def attempt(order):
+        """Place the labels in this order; the labels, and the indices of those left nowhere free."""
+        taken, lines, leaders, placed, stuck = list(fixed), list(drawn), [], [], []
+        for i in order:
+            best, leader = None, None
+            for step in range(24):
+                for dx, dy, ha, va in directions:
+                    gap = radii[i] + 3 + 7 * step
+                    text = ax.annotate(texts[i], points[i], textcoords="offset points", xytext=(dx * gap, dy * gap),
+                                       ha=ha, va=va, fontsize=fontsize, zorder=4,
+                                       arrowprops={"arrowstyle": "-", "color": "0.5", "lw": 0.6,
+                                                   "shrinkB": radii[i]} if step else None)
+                    text.update_positions(renderer)
+                    box = Text.get_window_extent(text, renderer).padded(3 * to_pixels, to_pixels)  # not its leader
+                    inside = ax.bbox.contains(box.x0, box.y0) and ax.bbox.contains(box.x1, box.y1)
+                    leader = _leader(box, centres[i], radii[i] * to_pixels) if step else None
+                    if inside and free(box, i, leader, taken, lines, leaders):
+                        best = text
+                        break
+                    text.remove()
+                if best is not None:
                     break
-                text.remove()
-            if best is not None:
-                break
-        if best is None:  # nowhere free: below, and accept the overlap
-            best = ax.annotate(texts[i], points[i], textcoords="offset points", xytext=(0, -radii[i] - 3),
-                               ha="center", va="top", fontsize=fontsize, zorder=4)
-        best.update_positions(renderer)
-        taken.append(Text.get_window_extent(best, renderer))
+            if best is None:  # nowhere free: below, and accept the overlap
+                stuck.append(i)
+                best, leader = ax.annotate(texts[i], points[i], textcoords="offset points",
+                                           xytext=(0, -radii[i] - 3), ha="center", va="top", fontsize=fontsize,
+                                           zorder=4), None
+            best.update_positions(renderer)
+            placed.append(best)
+            taken.append(Text.get_window_extent(best, renderer))
+            if leader is not None:
+                leaders.append(leader)
+                lines.append(leader)
+        return placed, stuck
+
+    # the biggest markers first; labels left nowhere free go first in the next try, and the try
+    # with the fewest such labels stays
+    order = sorted(range(len(points)), key=lambda k: -radii[k])
+    tries = []
+    for _ in range(5):
+        placed, stuck = attempt(order)
+        tries.append((len(stuck), order))
+        if not stuck:
+            return
+        for text in placed:
+            text.remove()
+        order = stuck + [i for i in order if i not in stuck]
+    attempt(min(tries, key=lambda t: t[0])[1])
 
 
 # The notes' picture (Canziani et al., 2016) shows about fifteen models; one or two per family
@@ -287,7 +376,7 @@ def plot_comparison(result=None, ax=None):
             label="no other model beats these\non both accuracy and FLOPs")
     ax.set_xscale("log")
     ax.set_xlim(gflops.min() / 1.5, gflops.max() * 1.6)
-    ax.set_ylim(min(result.top1) - 4, max(result.top1) + 3)
+    ax.set_ylim(min(result.top1) - 4, max(result.top1) + 4.5)     # room for two-line labels above the best
     for size in (10, 50, 100):
         ax.scatter([], [], s=_disc_area(size), color="white", edgecolors="black", label=f"{size}M parameters")
     ax.legend(loc="lower right", labelspacing=1.3, borderpad=0.8, framealpha=0.9, bbox_to_anchor=(1, 0.06))

@@ -143,7 +143,7 @@ def _block_stack(model):
 
 def _residual_block(ax, block):
     """One basic block, step by step, with its identity shortcut and the branch F(x) marked."""
-    steps = [("input", "x"), ("conv", f"3x3 conv, {block.conv1.out_channels}"), ("norm", "batch norm, ReLU"),
+    steps = [("input", "x"), ("conv", f"3x3 conv, {block.conv1.out_channels}"), ("norm", "batch norm,\nReLU"),
              ("conv", f"3x3 conv, {block.conv2.out_channels}"), ("norm", "batch norm"), ("add", "+"),
              ("norm", "ReLU")]
     for y, (kind, label) in enumerate(steps):
@@ -314,7 +314,7 @@ def plot_fractalnet():
     model = _build("fractalnet")
     blocks = [m for m in model.features if isinstance(m, FractalBlock)]
     fig = new_figure(10, 6.6)
-    ax_block, ax_net = fig.subplots(1, 2, width_ratios=[1.6, 1])
+    ax_block, ax_net = fig.subplots(1, 2, width_ratios=[1.4, 1])
     for ax in (ax_block, ax_net):
         _blank(ax)
     convs = _fractal_block(ax_block, blocks[0])
@@ -334,7 +334,7 @@ def plot_fractalnet():
             _arrow(ax_net, (0, y + 0.7), (0, y + 0.3))
     ax_net.set_xlim(-0.9, 0.9)
     ax_net.set_ylim(-len(rows) + 0.4, 0.6)
-    ax_net.set_title(f"models.fractalnet: {len(blocks)} blocks, {_params(model) / 1e6:.1f}M parameters;\n"
+    ax_net.set_title(f"models.fractalnet:\n{len(blocks)} blocks, {_params(model) / 1e6:.1f}M parameters;\n"
                      f"deepest path {depth(model)} weight layers, shallowest {len(blocks) + 1}", fontsize=HEAD_FONT)
     fig.suptitle("FractalNet: f_(C+1)(z) = join(f_C(f_C(z)), conv(z)); deep and shallow paths, no identity path")
     return fig
@@ -381,20 +381,20 @@ def plot_densenet(n_layers: int = 4, growth_rate: int = 4, in_channels: int = 6)
                        f"{_params(block):,} parameters", fontsize=HEAD_FONT)
 
     model = _build("densenet121")
-    items = [("conv", f"7x7 conv/2\n{model.features.conv0.out_channels}"), ("pool", "max\npool/2")]
+    items = [("conv", f"7x7\nconv/2\n{model.features.conv0.out_channels}"), ("pool", "max\npool/2")]
     for m in model.features.children():
         if isinstance(m, DenseBlock):
             n = len(list(m.children()))
             items.append(("conv", f"dense\nblock,\n{n} layers\n→ {m.out_channels}"))
         elif isinstance(m, Transition):
-            items.append(("pool", f"transition:\n1x1 conv\n→ {m.conv.out_channels},\navg\npool/2"))
+            items.append(("pool", f"transition\n1x1 conv\n→ {m.conv.out_channels},\navg\npool/2"))
     fc = next(m for m in model.modules() if isinstance(m, nn.Linear))
     items.append(("fc", f"average\npool,\nfc {fc.out_features}"))
     step = 1.15
     for i, (kind, label) in enumerate(items):
-        _box(ax_net, i * step, 0, 0.98, 1.4, label, kind)
+        _box(ax_net, i * step, 0, 1.0, 1.4, label, kind)
         if i:
-            _arrow(ax_net, (i * step - step + 0.49, 0), (i * step - 0.49, 0))
+            _arrow(ax_net, (i * step - step + 0.5, 0), (i * step - 0.5, 0))
     ax_net.set_xlim(-0.55, step * (len(items) - 1) + 0.55)
     ax_net.set_ylim(-0.75, 0.75)
     ax_net.set_title(f"DenseNet-121: {_params(model) / 1e6:.2f}M parameters (→ channels out); the transitions "
