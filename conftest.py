@@ -2,6 +2,7 @@
 
 - the fast profile unless LECTURE_PROFILE says otherwise; a headless matplotlib backend;
 - a fresh, empty result cache, so a cached result can never stand in for a measurement;
+- the course's figure style before each test, as in a notebook after `setup()`;
 - strict claims (``LECTURE_STRICT=1``): a verdict its measurement no longer supports fails;
 - a claims log that every ``decide(...)`` executed in a notebook kernel appends to (kernels inherit
   this environment), read by the ledger test that runs after the notebooks.
@@ -70,3 +71,12 @@ def executed_notebooks(request):
 @pytest.fixture(scope="session")
 def claims_log_path():
     return Path(os.environ["LECTURE_CLAIMS_LOG"])
+
+
+@pytest.fixture(autouse=True)
+def _course_style():
+    """Each test draws in the course's default style, as a notebook does after ``setup()`` (sizes
+    given for the default style scale with it): no test depends on one that ran before it."""
+    from lecture_lib.style import apply_style
+
+    apply_style()

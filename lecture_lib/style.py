@@ -80,6 +80,14 @@ def new_figure(width: float = 8.0, height: float = 4.0, **kwargs) -> Figure:
     return fig
 
 
+def font_pt(points: float) -> float:
+    """A font size given for the default style, scaled with the active style's base size (11 pt by
+    default, 16 pt in the presentation style): for text that must stand out from the rest."""
+    import matplotlib as mpl
+
+    return points * mpl.rcParams["font.size"] / _FONT["default"]
+
+
 def legend_beside(ax, **kwargs):
     """The axes' legend outside it, to the right, centred: it never covers the data (the constrained
     layout narrows the axes to make room). For a legend that several panels share, use

@@ -55,6 +55,21 @@ def test_comparison_renders_readably():
     _check_readable("comparison")
 
 
+# One plot, one diagram, one picture with images and one with annotations, in the projector style.
+PRESENTATION_SAMPLE = ["lr", "resnet", "dropout", "crossvalidation", "rnn"]
+
+
+@pytest.mark.parametrize("name", PRESENTATION_SAMPLE)
+def test_the_presentation_style_enlarges_every_text(name):
+    apply_style("presentation")
+    try:
+        fig = CATALOGUE[name].make()
+        small = small_texts(fig, min_pt=16)
+        assert not small, f"{name}: text under 16 pt in the presentation style: {small[:5]}"
+    finally:
+        apply_style()
+
+
 def _check_readable(name):
     apply_style()
     fig = CATALOGUE[name].make()

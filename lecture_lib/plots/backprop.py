@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autodiff import Value
-from ..style import COLORS, PALETTE, legend_beside, new_figure, style_marker
+from ..style import COLORS, PALETTE, font_pt, legend_beside, new_figure, style_marker
 
 VALUE_COLOR = PALETTE["blue"]
 GRAD_COLOR = PALETTE["vermillion"]
@@ -91,14 +91,14 @@ class GraphPicture:
         for node in self.nodes:
             x, y = self.pos[id(node)]
             is_op = bool(node._op) and not node.label
-            ax.text(x, y, node_name(node), ha="center", va="center", fontsize=12,
+            ax.text(x, y, node_name(node), ha="center", va="center", fontsize=font_pt(12),
                     fontweight="bold", zorder=3,
                     bbox={"boxstyle": "circle,pad=0.3" if is_op else "round,pad=0.3",
                           "fc": "#F2F2F2" if is_op else "white", "ec": "0.3", "lw": 1.2})
             value = ax.text(x, y + 0.3, "", ha="center", va="bottom", color=VALUE_COLOR,
-                            fontsize=11, zorder=4)
+                            fontsize="medium", zorder=4)
             grad = ax.text(x, y - 0.3, "", ha="center", va="top", color=GRAD_COLOR,
-                           fontsize=11, fontstyle="italic", zorder=4)
+                           fontsize="medium", fontstyle="italic", zorder=4)
             self.texts.append((value, grad))
         ax.set_xlim(min(xs) - 0.6, max(xs) + 0.6)
         ax.set_ylim(min(ys) - 0.8, max(ys) + 0.8)
@@ -133,7 +133,7 @@ def draw_graph(ax, root: Value, **kwargs) -> GraphPicture:
 def add_legend_note(ax) -> None:
     """A one-line key: which colour is the value and which the gradient."""
     ax.text(0.0, -0.02, "blue: forward value   ·   vermillion ∇: gradient of the output",
-            transform=ax.transAxes, ha="left", va="top", fontsize=11, color="0.25")
+            transform=ax.transAxes, ha="left", va="top", fontsize="medium", color="0.25")
 
 
 # --------------------------------------------------------------------------- the figures

@@ -12,7 +12,7 @@ import numpy as np
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from ..figures import figure
-from ..style import COLORS, new_figure
+from ..style import COLORS, font_pt, new_figure
 
 KIND_COLOR = {"conv": COLORS[4], "pool": COLORS[1], "fc": COLORS[2], "join": COLORS[6], "add": COLORS[6],
               "input": "0.85", "norm": "0.93"}
@@ -43,10 +43,11 @@ def _conv_label(conv) -> str:
     return f"{k}x{k} conv{'/' + str(s) if s > 1 else ''}, {conv.out_channels}"
 
 
-def _box(ax, x, y, w, h, text, kind, fontsize=BOX_FONT, **kwargs):
+def _box(ax, x, y, w, h, text, kind, fontsize=None, **kwargs):
     ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0,rounding_size=0.04",
                                 facecolor=KIND_COLOR[kind], edgecolor="black", linewidth=0.7, **kwargs))
-    ax.text(x, y, text, ha="center", va="center", fontsize=fontsize, zorder=5, linespacing=1.15)
+    ax.text(x, y, text, ha="center", va="center", fontsize=fontsize or font_pt(BOX_FONT), zorder=5,
+            linespacing=1.15)
 
 
 def _arrow(ax, start, end, style="-|>", connection="arc3", **kwargs):
@@ -62,7 +63,7 @@ def _around(ax, start, x_out, end):
     ax.plot([x0, x_out, x_out], [y0, y0, y1], color=COLORS[0], linewidth=1.6)
     _arrow(ax, (x_out, y1), (x1, y1), color=COLORS[0], linewidth=1.6)
     ax.text(x_out + 0.06, (y0 + y1) / 2, "identity", rotation=90, va="center", ha="left", color=COLORS[0],
-            fontsize=BOX_FONT)
+            fontsize=font_pt(BOX_FONT))
 
 
 def _blank(ax):
@@ -75,7 +76,7 @@ def _legend(ax, kinds, **kwargs):
              "add": "addition", "join": "join (mean)"}
     for kind in kinds:
         ax.scatter([], [], marker="s", s=110, color=KIND_COLOR[kind], edgecolors="black", label=names[kind])
-    ax.legend(fontsize=BOX_FONT, **kwargs)
+    ax.legend(fontsize=font_pt(BOX_FONT), **kwargs)
 
 
 # --------------------------------------------------------------------------- VGG
@@ -120,7 +121,7 @@ def plot_vgg():
             _box(ax, x, row, 1.15, 0.72, label, kind)
         _box(ax, x, len(layers) + 1, 1.15, 0.72, "softmax", "input")
         ax.text(x, len(layers) + 1.6, f"{title}: {layers_deep} weight layers\n{params / 1e6:.1f}M parameters, "
-                f"{fc / params:.0%} in fc", ha="center", va="bottom", fontsize=HEAD_FONT)
+                f"{fc / params:.0%} in fc", ha="center", va="bottom", fontsize=font_pt(HEAD_FONT))
     ax.set_xlim(-0.72, 1.4 * (len(archs) - 1) + 0.72)
     ax.set_ylim(-0.6, height + 1.4)
     _legend(ax, ("conv", "pool", "fc"), loc="upper left", borderaxespad=0.2)
@@ -151,11 +152,11 @@ def _residual_block(ax, block):
         if y:
             _arrow(ax, (0, y - 0.72), (0, y - 0.28))
     _arrow(ax, (0.7, 0), (0.7, 5), connection="arc3,rad=0.4", linewidth=1.8, color=COLORS[0])
-    ax.text(2.1, 2.5, "identity:\nx unchanged", color=COLORS[0], fontsize=HEAD_FONT, ha="left", va="center")
+    ax.text(2.1, 2.5, "identity:\nx unchanged", color=COLORS[0], fontsize=font_pt(HEAD_FONT), ha="left", va="center")
     ax.plot([-0.82, -0.9, -0.9, -0.82], [0.7, 0.7, 4.3, 4.3], color="0.3", linewidth=1.2, linestyle="-")
-    ax.text(-0.96, 2.5, "F(x)", fontsize=HEAD_FONT + 1, ha="right", va="center")
+    ax.text(-0.96, 2.5, "F(x)", fontsize=font_pt(HEAD_FONT + 1), ha="right", va="center")
     ax.text(0, 6.55, f"one residual block: F(x) + x\n{_params(block):,} parameters", ha="center", va="bottom",
-            fontsize=HEAD_FONT)
+            fontsize=font_pt(HEAD_FONT))
     ax.set_xlim(-1.45, 3.3)
     ax.set_ylim(-1.7, 7.6)
 
@@ -175,7 +176,7 @@ def plot_resnet():
     _residual_block(ax_block, model.layer1[0])
     ax_block.plot([], [], color=COLORS[0], linestyle="-", label="identity shortcut")
     ax_block.plot([], [], color=COLORS[0], linestyle="--", label="1x1 conv shortcut\n(where the shape changes)")
-    ax_block.legend(loc="lower right", fontsize=BOX_FONT)
+    ax_block.legend(loc="lower right", fontsize=font_pt(BOX_FONT))
 
     blocks = _block_stack(model)
     rows = [("input", "input 224x224x3"), ("conv", _conv_label(model.conv1)), ("pool", "max pool/2")]
@@ -191,7 +192,7 @@ def plot_resnet():
     convs_in_blocks = sum(len(b[2]) for b in blocks)
     ax_net.text(0, len(rows) - 0.3, f"ResNet-34: {depth(model)} weight layers on the longest path\n"
                 f"(1 conv + {len(blocks)} blocks x 2 convs + 1 fc = {1 + convs_in_blocks + 1}), "
-                f"{_params(model) / 1e6:.1f}M parameters", ha="center", va="bottom", fontsize=HEAD_FONT)
+                f"{_params(model) / 1e6:.1f}M parameters", ha="center", va="bottom", fontsize=font_pt(HEAD_FONT))
     ax_net.set_xlim(-0.85, 1.05)
     ax_net.set_ylim(-0.6, len(rows) + 1.2)
     fig.suptitle("ResNet: each block learns a residual F(x) and adds its input back")
@@ -219,11 +220,11 @@ def plot_resnext():
     for y, label in zip((3, 2, 1), labels, strict=True):
         _box(ax_a, 0, y, 1.3, 0.5, label, "conv")
         _arrow(ax_a, (0, y + 0.75), (0, y + 0.25))
-    _box(ax_a, 0, 0, 0.45, 0.45, "+", "add", fontsize=HEAD_FONT + 1)
+    _box(ax_a, 0, 0, 0.45, 0.45, "+", "add", fontsize=font_pt(HEAD_FONT + 1))
     _arrow(ax_a, (0, 0.75), (0, 0.23))
     _around(ax_a, (0.65, 4), 0.95, (0.23, 0))
     ax_a.text(0, 4.45, f"ResNet-50 bottleneck\nconv parameters: {_conv_params(resnet_block):,}", ha="center",
-              va="bottom", fontsize=HEAD_FONT)
+              va="bottom", fontsize=font_pt(HEAD_FONT))
     ax_a.set_xlim(-0.75, 1.3)
     ax_a.set_ylim(-1.5, 5.4)
 
@@ -233,7 +234,7 @@ def plot_resnext():
     _box(ax_b, centre, 4, 1.3, 0.5, f"{width_in}-d in", "input")
     for x, path in zip(xs, shown, strict=True):
         if path is None:
-            ax_b.text(x, 2, f"... {groups - 3} more ...", ha="center", va="center", fontsize=HEAD_FONT)
+            ax_b.text(x, 2, f"... {groups - 3} more ...", ha="center", va="center", fontsize=font_pt(HEAD_FONT))
             continue
         for y, label in zip((3, 2, 1), (f"1x1 conv, {per_path}", f"3x3 conv, {per_path}", f"1x1 conv, {out}"),
                             strict=True):
@@ -242,15 +243,15 @@ def plot_resnext():
         _arrow(ax_b, (x, 2.76), (x, 2.24))
         _arrow(ax_b, (x, 1.76), (x, 1.24))
         _arrow(ax_b, (x, 0.76), (centre, 0.23))
-    _box(ax_b, centre, 0, 0.45, 0.45, "+", "add", fontsize=HEAD_FONT + 1)
+    _box(ax_b, centre, 0, 0.45, 0.45, "+", "add", fontsize=font_pt(HEAD_FONT + 1))
     _around(ax_b, (centre + 0.65, 4), xs[-1] + 0.85, (centre + 0.23, 0))
     ax_b.annotate("", (xs[0] - 0.62, -0.5), (xs[-1] + 0.62, -0.5),
                   arrowprops={"arrowstyle": "|-|", "color": COLORS[3], "lw": 1.2})
     ax_b.text(centre, -0.68, f"{groups} paths; in the module: one 1x1 conv to {groups * per_path}, one grouped 3x3 "
               f"conv\n(groups={groups}), one 1x1 conv to {out} compute exactly these paths", ha="center", va="top",
-              color=COLORS[3], fontsize=BOX_FONT)
+              color=COLORS[3], fontsize=font_pt(BOX_FONT))
     ax_b.text(centre, 4.45, f"ResNeXt-50 (32x4d) block\nconv parameters: {_conv_params(resnext_block):,}",
-              ha="center", va="bottom", fontsize=HEAD_FONT)
+              ha="center", va="bottom", fontsize=font_pt(HEAD_FONT))
     ax_b.set_xlim(xs[0] - 0.75, xs[-1] + 1.3)
     ax_b.set_ylim(-1.5, 5.4)
     fig.suptitle(f"ResNeXt: the bottleneck's budget split into {groups} parallel paths of {per_path} channels")
@@ -292,13 +293,14 @@ def _fractal_block(ax, block):
         left, right = min(involved) - 0.7, max(involved) + 0.7
         ax.add_patch(FancyBboxPatch((left, -row - 0.1), right - left, 0.2, boxstyle="round,pad=0,rounding_size=0.05",
                                     facecolor=KIND_COLOR["join"], edgecolor="black", linewidth=0.7, zorder=4))
-        ax.text(right + 0.1, -row, f"join of {width}\n(mean)", va="center", fontsize=BOX_FONT)
+        ax.text(right + 0.1, -row, f"join of {width}\n(mean)", va="center", fontsize=font_pt(BOX_FONT))
     ax.plot([x_of[columns - 1], x_of[0]], [0, 0], color="black", linewidth=1.0)
-    ax.text((x_of[columns - 1] + x_of[0]) / 2, 0.15, "block input", ha="center", va="bottom", fontsize=HEAD_FONT)
+    ax.text((x_of[columns - 1] + x_of[0]) / 2, 0.15, "block input", ha="center", va="bottom",
+            fontsize=font_pt(HEAD_FONT))
     for c in range(columns):
         n = 2 ** (columns - 1 - c)
         ax.text(x_of[c], -total - 0.35, f"column {columns - c}:\n{n} conv{'s' if n > 1 else ''}", ha="center",
-                va="top", fontsize=BOX_FONT)
+                va="top", fontsize=font_pt(BOX_FONT))
     ax.set_xlim(-0.8, x_of[0] + 1.9)
     ax.set_ylim(-total - 1.3, 0.8)
     return convs
@@ -319,7 +321,7 @@ def plot_fractalnet():
         _blank(ax)
     convs = _fractal_block(ax_block, blocks[0])
     ax_block.set_title(f"one block: {blocks[0].columns} columns, {len(convs)} convs, "
-                       f"{_params(blocks[0]):,} parameters", fontsize=HEAD_FONT)
+                       f"{_params(blocks[0]):,} parameters", fontsize=font_pt(HEAD_FONT))
     rows = [("input", "input 32x32x3")]
     for m in model.features:
         if isinstance(m, FractalBlock):
@@ -335,7 +337,8 @@ def plot_fractalnet():
     ax_net.set_xlim(-0.9, 0.9)
     ax_net.set_ylim(-len(rows) + 0.4, 0.6)
     ax_net.set_title(f"models.fractalnet:\n{len(blocks)} blocks, {_params(model) / 1e6:.1f}M parameters;\n"
-                     f"deepest path {depth(model)} weight layers, shallowest {len(blocks) + 1}", fontsize=HEAD_FONT)
+                     f"deepest path {depth(model)} weight layers, shallowest {len(blocks) + 1}",
+                     fontsize=font_pt(HEAD_FONT))
     fig.suptitle("FractalNet: f_(C+1)(z) = join(f_C(f_C(z)), conv(z)); deep and shallow paths, no identity path")
     return fig
 
@@ -364,11 +367,11 @@ def plot_densenet(n_layers: int = 4, growth_rate: int = 4, in_channels: int = 6)
         height = 0.32 * widths[i] ** 0.5
         _box(ax_block, x, 0, 0.55, height, f"{widths[i]}", "input" if i == 0 else "conv")
         if i == 0:
-            ax_block.text(x, -height / 2 - 0.15, "block input", ha="center", va="top", fontsize=BOX_FONT)
+            ax_block.text(x, -height / 2 - 0.15, "block input", ha="center", va="top", fontsize=font_pt(BOX_FONT))
         else:
             sees = layers[i - 1].conv2.in_channels
             ax_block.text(x, -height / 2 - 0.15, f"layer {i}:\nBN, ReLU,\n3x3 conv\non {sees} channels",
-                          ha="center", va="top", fontsize=BOX_FONT)
+                          ha="center", va="top", fontsize=font_pt(BOX_FONT))
     for source in range(n_layers):
         for target in range(source + 1, n_layers + 1):
             rad = -0.2 - 0.04 * (target - source)
@@ -378,7 +381,7 @@ def plot_densenet(n_layers: int = 4, growth_rate: int = 4, in_channels: int = 6)
     ax_block.set_ylim(-2.3, 2.6)
     ax_block.set_title(f"A {n_layers}-layer dense block, growth rate {growth_rate}: each map (colour of its arrows) "
                        f"feeds every later layer;\nlayer i sees {in_channels} + {growth_rate}(i - 1) channels; "
-                       f"{_params(block):,} parameters", fontsize=HEAD_FONT)
+                       f"{_params(block):,} parameters", fontsize=font_pt(HEAD_FONT))
 
     model = _build("densenet121")
     items = [("conv", f"7x7\nconv/2\n{model.features.conv0.out_channels}"), ("pool", "max\npool/2")]
@@ -398,6 +401,6 @@ def plot_densenet(n_layers: int = 4, growth_rate: int = 4, in_channels: int = 6)
     ax_net.set_xlim(-0.55, step * (len(items) - 1) + 0.55)
     ax_net.set_ylim(-0.75, 0.75)
     ax_net.set_title(f"DenseNet-121: {_params(model) / 1e6:.2f}M parameters (→ channels out); the transitions "
-                     "between blocks halve the channels", fontsize=HEAD_FONT)
+                     "between blocks halve the channels", fontsize=font_pt(HEAD_FONT))
     fig.suptitle("DenseNet: every layer is connected to every later layer of its block, by concatenation")
     return fig

@@ -115,7 +115,7 @@ def plot_histograms(grid):
                            extent=(s.bin_edges[0], s.bin_edges[-1], 0.5, s.depth + 0.5), vmin=-4, vmax=0,
                            interpolation="nearest")
             ax.grid(False)
-            ax.set_title(f"{init} · {act}", fontsize=11)
+            ax.set_title(f"{init} · {act}", fontsize="medium")
             if col == 0:
                 ax.set_ylabel("layer")
             if row == len(activations) - 1:

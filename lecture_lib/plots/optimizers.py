@@ -7,7 +7,7 @@ import numpy as np
 from matplotlib.ticker import FixedLocator, NullFormatter, ScalarFormatter
 
 from ..experiments.optimizers.momentum import envelope
-from ..style import COLORS, new_figure, style_marker
+from ..style import COLORS, font_pt, new_figure, style_marker
 from ..words import count
 
 
@@ -163,16 +163,16 @@ def plot_damping(damping, land, first: int = 40):
         loss_top = max(loss_top, float(np.max(loss)))
         ax3.semilogy(steps, np.maximum(loss, 1e-16), **style, markevery=max(1, end // 12), markersize=4, lw=1.4,
                      label=f"{names[name]}: {damping.steps[name] if damping.steps[name] is not None else 'not'} steps")
-    ax1.set_title(f"the first {first} steps", fontsize=12)
+    ax1.set_title(f"the first {first} steps", fontsize=font_pt(12))
     ax1.legend()
     ax2.set(xlim=(0, loss_end), ylim=(damping.tol / 3, None), xlabel="step",
             ylabel="|x|, steep coordinate (log)")
-    ax2.set_title("swing across: |x| thin, envelope thick", fontsize=11)
+    ax2.set_title("swing across: |x| thin, envelope thick", fontsize="medium")
     ax2.legend(title="envelope shrinks")
     # a decade of headroom over the decade of the highest loss, for the legend
     ax3.set(xlim=(0, loss_end), ylim=(None, 10.0 ** (np.ceil(np.log10(loss_top)) + 1)), xlabel="step",
             ylabel="loss − minimum (log)")
-    ax3.set_title("progress: the loss", fontsize=11)
+    ax3.set_title("progress: the loss", fontsize="medium")
     # the losses fall from the upper left: the upper right corner is free (the heavy ball's swings are
     # not); a short title (the y axis is the loss − minimum) keeps the legend narrow enough for it
     ax3.legend(title=f"steps until below {damping.tol:g}", loc="upper right")
@@ -196,7 +196,7 @@ def plot_sharp_wide(sw, lr: float):
             ax.plot(*minimum, "*", color="black", markersize=11)
         ax.plot(sw.starts[sharp, 0], sw.starts[sharp, 1], "X", color=COLORS[3], label="ends in the sharp well")
         ax.plot(sw.starts[~sharp, 0], sw.starts[~sharp, 1], "o", color=COLORS[2], markersize=4, label="ends elsewhere")
-        ax.set_title(f"{title}, lr = {lr:g}:\n{sharp.mean():.0%} in the sharp well", fontsize=11)
+        ax.set_title(f"{title}, lr = {lr:g}:\n{sharp.mean():.0%} in the sharp well", fontsize="medium")
     # one legend for both panels, below them: inside, it would cover the bottom rows of starts
     fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=2)
     fig.suptitle("Where each start of the grid ends (stars: the sharp and the wide minimum)")
@@ -238,12 +238,12 @@ def plot_notes_against_fix(result, notes_label: str, fixed_label: str, first: in
         ax_dist.semilogy(np.maximum(np.linalg.norm(path, axis=1), floor), **style, markevery=every, label=label)
     ax_step.set(xlabel="step", ylabel="length of the step (log)", xlim=(0.5, first + 0.5))
     ax_step.set_title("the notes' steps shrink at once" if frozen is None else
-                      f"the notes' step is below 1% of its first after {count(frozen, 'step')}", fontsize=11)
+                      f"the notes' step is below 1% of its first after {count(frozen, 'step')}", fontsize="medium")
     ax_step.legend()
     ax_dist.set(xlabel="step", ylabel="distance to the minimum (log)", xlim=(0, len(result.notes_path) - 1))
     ax_dist.set_title(f"distance after {len(result.notes_path) - 1} steps: notes {result.notes_dist:.2g}, fixed "
                       f"{max(result.fixed_dist, floor):.2g}" + (" (the floor)" if result.fixed_dist < floor else ""),
-                      fontsize=11)
+                      fontsize="medium")
     ax_dist.legend()
     return fig
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import layers
 from ..figures import figure
-from ..style import COLORS, new_figure
+from ..style import COLORS, font_pt, new_figure
 
 GREY = "#BBBBBB"
 
@@ -123,7 +123,7 @@ def fractional_pooling_regions(size: int = 12, output: int = 8, draws=((0.5, 0.5
                      for i, r in enumerate(rows) for j, c in enumerate(cols) if (i + j) % 2 == parity]
             ax.add_collection(PatchCollection(boxes, facecolor="none", edgecolor=COLORS[2 * parity],
                                               linewidth=2, linestyle="--" if parity else "-"))
-        ax.set_title(title, fontsize=11)
+        ax.set_title(title, fontsize="medium")
         ax.set(xlabel="column (pixel)", ylabel="row (pixel)")
         ax.grid(False)
         x = image[None, None]
@@ -133,7 +133,7 @@ def fractional_pooling_regions(size: int = 12, output: int = 8, draws=((0.5, 0.5
             pooled = F.fractional_max_pool2d(x, 2, output_size=(output, output),
                                              _random_samples=torch.tensor([[u]], dtype=x.dtype))[0, 0]
         axes[1, col].imshow(pooled.numpy(), cmap="gray", vmin=0, vmax=1)
-        axes[1, col].set_title(f"pooled: {pooled.shape[0]} x {pooled.shape[1]}", fontsize=11)
+        axes[1, col].set_title(f"pooled: {pooled.shape[0]} x {pooled.shape[1]}", fontsize="medium")
         axes[1, col].set(xlabel="output column", ylabel="output row")
         axes[1, col].grid(False)
     fig.suptitle("Fractional max pooling: 2x2 regions at pseudo-random places, a new arrangement every pass\n"
@@ -178,7 +178,7 @@ def stochastic_depth_stack(depth: int = 20, survival_last: float = 0.5, draws: i
     ax.set_ylim(n + 1.8, -2.3)
     ax.axis("off")
     ax.set_title(f"Stochastic depth, ResNet-{depth}: block l survives a mini-batch with p_l = 1 − (l/L)(1 − "
-                 f"{survival_last:g}); expected {model.expected_blocks():.2f} of {n} blocks run", fontsize=12)
+                 f"{survival_last:g}); expected {model.expected_blocks():.2f} of {n} blocks run", fontsize=font_pt(12))
     return fig
 
 

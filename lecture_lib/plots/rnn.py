@@ -8,7 +8,7 @@ import numpy as np
 from matplotlib.ticker import NullFormatter, ScalarFormatter
 
 from ..figures import figure
-from ..style import COLORS, MARKERS, new_figure, style_marker
+from ..style import COLORS, MARKERS, font_pt, new_figure, style_marker
 
 WEIGHT_COLORS = {"W_xh": COLORS[0], "W_hh": COLORS[3], "W_hy": COLORS[2], "copy": COLORS[7]}
 NONLINEARITY_STYLE = {"linear": "-", "tanh": "--"}
@@ -43,22 +43,22 @@ def draw_unrolled(ax, weights_per_step, steps: int = 4) -> None:
                                                     "shrinkA": 14, "shrinkB": 14})
         mid = ((p[0] + q[0]) / 2, (p[1] + q[1]) / 2)
         horizontal = p[1] == q[1]
-        ax.text(mid[0] + (0.0 if horizontal else 0.08), mid[1] + (0.1 if horizontal else 0.0), name, fontsize=11,
+        ax.text(mid[0] + (0.0 if horizontal else 0.08), mid[1] + (0.1 if horizontal else 0.0), name, fontsize="medium",
                 color=WEIGHT_COLORS.get(name, COLORS[7]), ha="center" if horizontal else "left",
                 va="bottom" if horizontal else "center")
 
-    ax.text(-1.6, 1, "h0", ha="center", va="center", fontsize=12, bbox=box)
+    ax.text(-1.6, 1, "h0", ha="center", va="center", fontsize=font_pt(12), bbox=box)
     for t in range(steps):
         w_xh, w_hh, _, w_hy = weights_per_step[t]
         x = 1.6 * t
-        ax.text(x, 0, f"x{t + 1}", ha="center", va="center", fontsize=12, bbox=box)
-        ax.text(x, 1, f"h{t + 1}", ha="center", va="center", fontsize=12, fontweight="bold",
+        ax.text(x, 0, f"x{t + 1}", ha="center", va="center", fontsize=font_pt(12), bbox=box)
+        ax.text(x, 1, f"h{t + 1}", ha="center", va="center", fontsize=font_pt(12), fontweight="bold",
                 bbox={**box, "fc": "#F2F2F2"})
-        ax.text(x, 2, f"y{t + 1}", ha="center", va="center", fontsize=12, bbox=box)
+        ax.text(x, 2, f"y{t + 1}", ha="center", va="center", fontsize=font_pt(12), bbox=box)
         arrow((x, 0), (x, 1), w_xh)
         arrow((x, 1), (x, 2), w_hy)
         arrow((x - 1.6, 1), (x, 1), w_hh)
-    ax.text(1.6 * steps - 0.5, 1, "…", fontsize=18, ha="center", va="center")
+    ax.text(1.6 * steps - 0.5, 1, "…", fontsize=font_pt(18), ha="center", va="center")
     ax.set_xlim(-2.0, 1.6 * steps)
     ax.set_ylim(-0.6, 2.6)
     ax.set_axis_off()
@@ -78,7 +78,7 @@ def plot_unrolled_rnn(result=None, steps: int = 4):
     draw_unrolled(ax_net, result.weights_per_step, steps)
     used = sorted({name for step in result.weights_per_step[:steps] for name in step if name != "b"})
     shared = "the same arrays at every step" if used != ["copy"] else "a fresh copy at every step"
-    ax_net.set_title(f"h_t = tanh(W_hh h_(t−1) + W_xh x_t + b), y_t = W_hy h_t: {shared}", fontsize=11)
+    ax_net.set_title(f"h_t = tanh(W_hh h_(t−1) + W_xh x_t + b), y_t = W_hy h_t: {shared}", fontsize="medium")
     T = np.array(result.lengths)
     ax_count.loglog(T, result.parameter_counts, **style_marker(0), label="parameters (our gates)")
     ax_count.loglog(T, result.torch_parameter_counts, color=COLORS[1], linestyle=":", marker=MARKERS[1],

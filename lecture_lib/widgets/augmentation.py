@@ -62,8 +62,8 @@ class AugmentationExplorer(Explorer):
             ax.set_xticks([])
             ax.set_yticks([])
             ax.grid(False)
-        self.ax_digits.set_title(f"{N_DIGITS} held-out digits (8 x 8)", fontsize=11)
-        self.heading = figure.suptitle("", fontsize=11)
+        self.ax_digits.set_title(f"{N_DIGITS} held-out digits (8 x 8)", fontsize="medium")
+        self.heading = figure.suptitle("", fontsize="medium")
         self.state = self.ax_photo.set_title("")
         self.dynamic(self.photo_image, self.digit_image, self.state)
 

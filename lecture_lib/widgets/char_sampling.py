@@ -13,7 +13,7 @@ import numpy as np
 from matplotlib.transforms import offset_copy
 
 from .. import charlm
-from ..style import COLORS
+from ..style import COLORS, font_pt
 from .base import Explorer, dropdown, int_slider, log_slider
 
 PREFIXES = ("The ", "def ", "import ", "class ", "If the ", "for x in ", "return ", "A module ")
@@ -72,17 +72,17 @@ class CharSampling(Explorer):
         # cached background, not as tick labels (which would render the whole axes again).
         # Invisible tick labels keep their room in the layout; the characters are drawn there.
         self.ax_p.set_xticks(np.arange(TOP), ["M"] * TOP)
-        self.ax_p.tick_params(axis="x", labelcolor="none", labelsize=12)
+        self.ax_p.tick_params(axis="x", labelcolor="none", labelsize=font_pt(12))
         under = offset_copy(self.ax_p.get_xaxis_transform(), fig=figure, y=-self.ax_p.xaxis.get_tick_padding() - 3.5,
                             units="points")
-        self.chars = [self.ax_p.text(i, 0, " ", transform=under, ha="center", va="top", fontsize=12,
+        self.chars = [self.ax_p.text(i, 0, " ", transform=under, ha="center", va="top", fontsize=font_pt(12),
                                      family="monospace") for i in range(TOP)]
         self.ax_p.grid(axis="x", visible=False)
-        self.p_title = self.ax_p.set_title(" ", fontsize=11)
+        self.p_title = self.ax_p.set_title(" ", fontsize="medium")
         self.ax_text.set_axis_off()
-        self.text = self.ax_text.text(0.0, 1.0, "", ha="left", va="top", family="monospace", fontsize=12,
+        self.text = self.ax_text.text(0.0, 1.0, "", ha="left", va="top", family="monospace", fontsize=font_pt(12),
                                       transform=self.ax_text.transAxes)
-        self.ax_text.set_title("a sample, drawn one character at a time (the prefix first)", fontsize=11)
+        self.ax_text.set_title("a sample, drawn one character at a time (the prefix first)", fontsize="medium")
         # Three speeds: the characters under the bars follow the prefix only (static, kept per
         # prefix); the bars and their title follow the temperature too (a cached layer); the sample
         # follows every control.

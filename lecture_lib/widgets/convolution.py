@@ -104,24 +104,26 @@ class ConvolutionExplorer(Explorer):
         self.cut = self.ax_in.add_patch(Rectangle((0, 0), 0, 0, facecolor=COLORS[6], alpha=0.45))
         self.cut_rows = self.ax_in.add_patch(Rectangle((0, 0), 0, 0, facecolor=COLORS[6], alpha=0.45))
         self.ax_in.set(xlim=lim, ylim=lim[::-1], xlabel="column (px)", ylabel="row (px)")
-        self.ax_in.set_title("input: padding dotted (orange),\none receptive field (red box, tap dots)", fontsize=11)
+        self.ax_in.set_title("input: padding dotted (orange),\none receptive field (red box, tap dots)",
+                             fontsize="medium")
         # The kernel's axes follow its span (no ticks: nothing static depends on the limits).
         self.kimage = self.ax_k.imshow(np.zeros((3, 3)), cmap="RdBu_r", vmin=-1, vmax=1,
                                        extent=(-1.5, 1.5, 1.5, -1.5), interpolation="nearest")
         self.ax_k.set(xticks=[], yticks=[])
         self.ax_k.spines[["top", "right"]].set_visible(True)          # a frame around the kernel
-        self.ax_k.set_title("the kernel (red +, blue −),\nspread by the dilation", fontsize=11)
+        self.ax_k.set_title("the kernel (red +, blue −),\nspread by the dilation", fontsize="medium")
         self.kernel_text = self.ax_k.text(0.5, -0.04, "", transform=self.ax_k.transAxes, ha="center", va="top",
-                                          fontsize=11)
+                                          fontsize="medium")
         out_max = SIZE + 2 * MAX_PAD - 2
         self.output = self.ax_out.imshow(np.zeros((2, 2)), cmap="magma", extent=(-0.5, 1.5, 1.5, -0.5),
                                          interpolation="nearest")
         self.ax_out.set(xlim=(-0.5, out_max - 0.5), ylim=(out_max - 0.5, -0.5), xlabel="output column",
                         ylabel="output row")
-        self.ax_out.set_title("output feature map\n(to scale: a stride of 2 halves it)", fontsize=11)
+        self.ax_out.set_title("output feature map\n(to scale: a stride of 2 halves it)", fontsize="medium")
         ax_text.set_axis_off()
-        self.formula = ax_text.text(0.0, 0.5, "", transform=ax_text.transAxes, ha="left", va="center", fontsize=11)
-        self.note = ax_text.text(1.0, 0.5, "", transform=ax_text.transAxes, ha="right", va="center", fontsize=11)
+        self.formula = ax_text.text(0.0, 0.5, "", transform=ax_text.transAxes, ha="left", va="center",
+                                    fontsize="medium")
+        self.note = ax_text.text(1.0, 0.5, "", transform=ax_text.transAxes, ha="right", va="center", fontsize="medium")
         for ax in (self.ax_in, self.ax_k, self.ax_out):
             ax.grid(False)
         self.dynamic(self.image, self.pad_frame, self.field, self.taps, self.cut, self.cut_rows, self.kimage,

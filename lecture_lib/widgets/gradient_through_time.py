@@ -94,8 +94,8 @@ class GradientThroughTime(Explorer):
         self.ax_clip.set(yscale="log", ylabel="‖∂L/∂W_hh‖ (log)")
         self.ax_clip.grid(axis="x", visible=False)
         self.clip_line = self.ax_clip.axhline(1.0, color=COLORS[1], linestyle="--", linewidth=1.5)
-        self.grad_title = self.ax_grad.set_title(" ", fontsize=11)
-        self.clip_title = self.ax_clip.set_title(" ", fontsize=11)
+        self.grad_title = self.ax_grad.set_title(" ", fontsize="medium")
+        self.clip_title = self.ax_clip.set_title(" ", fontsize="medium")
         self.set_log_axes(self.values["matrix"], self.values["nonlinearity"])
         self.dynamic(self.grad_line, self.rate_line, self.state_line, *self.bars, self.clip_line, self.clip_title,
                      self.grad_title, *(t for texts in self.time_ticks.values() for t in texts))

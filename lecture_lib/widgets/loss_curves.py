@@ -82,7 +82,7 @@ class LossCurvesExplorer(Explorer):
         self.ax_map.grid(False)
         self.cell = Rectangle((-0.5, -0.5), 1, 1, fill=False, edgecolor="black", linewidth=2.5)
         self.ax_map.add_patch(self.cell)
-        self.verdict = self.figure.suptitle("lr, init → DIAGNOSIS", fontsize=11, fontweight="bold")
+        self.verdict = self.figure.suptitle("lr, init → DIAGNOSIS", fontsize="medium", fontweight="bold")
         # Everything that changes is one of the sweep's 21 runs: a layer kept per run, so that going
         # back to a run draws nothing (the verdict's line of text alone takes about 12 ms).
         self.layered(self.steps, self.epoch_loss, self.train, self.val, self.cell, self.verdict)

@@ -82,7 +82,7 @@ class LossLandscape(Explorer):
         self.image.set_extent(land.extent)
         self.ax.set_xlim(land.extent[:2])
         self.ax.set_ylim(land.extent[2:])
-        self.ax.set_title(f"{landscape}: shades log₁₀(loss − min), arrows −gradient", fontsize=11)
+        self.ax.set_title(f"{landscape}: shades log₁₀(loss − min), arrows −gradient", fontsize="medium")
         minimum = land.minima[0]
         H = land.hessian(minimum)
         evals, evecs = np.linalg.eigh(H)
@@ -98,7 +98,7 @@ class LossLandscape(Explorer):
         self.ax_cut.set_ylim(0, self._cut_top)
         kappa_here = land.condition_number(minimum)
         self.ax_cut.set_title(f"curvatures {evals[-1]:.3g} and {evals[0]:.3g}: κ = {kappa_here:.3g}",
-                              fontsize=11)
+                              fontsize="medium")
 
 
 def loss_landscape_explorer(**initial_values) -> LossLandscape:

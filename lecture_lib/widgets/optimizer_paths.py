@@ -163,7 +163,7 @@ class OptimizerPaths(Explorer):
             self.ax.set_xlim(land.extent[:2])
             self.ax.set_ylim(land.extent[2:])
             self.minima.set_data(land.minima[:, 0], land.minima[:, 1])
-            self.ax.set_title(f"{landscape}: paths over the shades of log₁₀(loss − min)", fontsize=11)
+            self.ax.set_title(f"{landscape}: paths over the shades of log₁₀(loss − min)", fontsize="medium")
             self.shape.set_text(f"κ = {kappa:.0f}, {angle:.0f}°" if landscape == "taco" else "")
             self.shape.set_visible(landscape == "taco")
             self._key = key

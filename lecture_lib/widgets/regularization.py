@@ -92,10 +92,10 @@ class RegularizationExplorer(Explorer):
         self.train_line.set_data(fit.epochs, fit.train_acc)
         self.val_line.set_data(fit.epochs, fit.val_acc)
         dropout = "no dropout" if p == 1 else f"dropout keep {p:g}"
-        self.ax.set_title(f"{3 * n} training points, {dropout}, λ = 1e{exponent}", fontsize=11)
+        self.ax.set_title(f"{3 * n} training points, {dropout}, λ = 1e{exponent}", fontsize="medium")
         gap = fit.train_acc[-1] - fit.val_acc[-1]
         self.ax_curve.set_title(f"training {fit.train_acc[-1]:.0%}, held-out {fit.val_acc[-1]:.0%} "
-                                f"(gap {gap:+.0%})", fontsize=11)
+                                f"(gap {gap:+.0%})", fontsize="medium")
 
     def warm(self) -> None:
         """Train every setting of the grid now (then each change only draws)."""

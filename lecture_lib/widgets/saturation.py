@@ -94,8 +94,8 @@ class Saturation(Explorer):
         ax_l.set(ylim=(lo, hi), xlabel="layer",
                  ylabel="share of units or pairs", xticks=layers, yticks=np.linspace(0, 1, 6))
         ax_l.legend(loc="upper left")
-        ax_z.set_title("pre-activations of the chosen layer", fontsize=11)
-        ax_g.set_title("how much gradient each unit passes", fontsize=11)
+        ax_z.set_title("pre-activations of the chosen layer", fontsize="medium")
+        ax_g.set_title("how much gradient each unit passes", fontsize="medium")
         self.dynamic(self.curve, self.slope, self.zhist, self.ghist, self.sat_line, self.dead_line,
                      self.here, ax_l.title)
         self._limits = None
@@ -123,7 +123,7 @@ class Saturation(Explorer):
             self.invalidate(key=limits)
         self.ax_l.set_title(f"{_LABELS[activation]}, layer {depth}: z std {z.std():.2g}, "
                             f"mean f′ {np.mean(g):.2g}\n{sat[-1]:.0%} saturated, {dead[-1]:.0%} dead",
-                            fontsize=11)
+                            fontsize="medium")
 
 
 def saturation_explorer(**initial_values) -> Saturation:

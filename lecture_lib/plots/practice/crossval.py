@@ -75,7 +75,7 @@ def plot_k_fold_rounds(result=None, k_index: int | None = None):
               extent=(0, n, folds + 0.5, 0.5))
     for i, s in enumerate(scores):
         ax.text(n * 1.01, i + 1, f"accuracy {s:.3f}", va="center")
-    ax.text(n * 1.01, folds + 0.95, f"mean {scores.mean():.3f}", va="center", fontsize=11, fontweight="bold")
+    ax.text(n * 1.01, folds + 0.95, f"mean {scores.mean():.3f}", va="center", fontsize="medium", fontweight="bold")
     ax.set(xlim=(0, n * 1.2), ylim=(folds + 1.3, 0.5), yticks=np.arange(1, folds + 1),
            xlabel=f"the {n} development images, in shuffled order (dark: the validation fold)", ylabel="round")
     ax.set_xticks([t for t in np.linspace(0, n, folds + 1)])
