@@ -7,6 +7,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -253,14 +254,34 @@ def test_resume_after_a_kill_equals_an_uninterrupted_run(tmp_path):
         cifar10.train("synthetic", checkpoint_path=path, resume=True, **other)
 
 
+def _why_a_rank_failed(stderr: str) -> str:
+    """The lines of torchrun's output that say why a process died (a Python traceback's last
+    lines, a C++ exception's what()), then its summary: the summary alone names only a signal."""
+    lines = stderr.splitlines()
+    cause = re.compile(r"error|exception|what\(\)|terminate called|enforce|abort", re.IGNORECASE)
+    causes = [line for line in lines if cause.search(line) and "torch/distributed/elastic" not in line]
+    return "\n".join(causes[:30]) + "\n...\n" + "\n".join(lines[-25:])
+
+
 def test_torchrun_with_two_gloo_processes_ends_with_identical_weights():
+    # Both processes on the loopback interface (one machine). gloo itself can abort a process while
+    # the two connect on a loaded machine (a connection that closes as it is accepted); such a
+    # start is run once more, and a fault that repeats fails the test with each process's error.
     command = [str(ROOT / ".venv" / "bin" / "torchrun"), "--standalone", "--nproc_per_node=2",
                "-m", "lecture_lib.recipes.cifar10", *SMALL_ARGS, "--epochs", "1", "--limit", "256", "--json"]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
-    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
-    assert done.returncode == 0, done.stderr[-2000:]
-    lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
-    assert sorted(line["rank"] for line in lines) == [0, 1]
+    if sys.platform.startswith("linux"):
+        env.setdefault("GLOO_SOCKET_IFNAME", "lo")
+    failures = []
+    for _ in range(2):
+        done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
+        if done.returncode == 0:
+            break
+        failures.append(_why_a_rank_failed(done.stderr))
+    assert done.returncode == 0, "\n=== next start ===\n".join(failures)
+    lines = sorted((json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")),
+                   key=lambda line: line["rank"])
+    assert [line["rank"] for line in lines] == [0, 1]
     assert all(line["world_size"] == 2 for line in lines)
     assert lines[0]["weights_checksum"] == lines[1]["weights_checksum"]
     assert lines[0]["accuracy"] == lines[1]["accuracy"] and lines[0]["images_per_second"] > 0

@@ -150,10 +150,13 @@ def train(data=None, *, epochs: int = 10, limit: int | None = None, device: str 
         raise TypeError(f"hyper={hyper!r} is not valid; expected a Hyperparameters")
     cluster = distributed.start(device)
     try:
-        return _train(cluster, data, epochs, limit, arch, width, model_options, seed, precision, compile, hyper,
-                      checkpoint_path, resume, progress, callback, log, cache)
-    finally:
-        distributed.stop(cluster)
+        run = _train(cluster, data, epochs, limit, arch, width, model_options, seed, precision, compile, hyper,
+                     checkpoint_path, resume, progress, callback, log, cache)
+    except BaseException:
+        distributed.stop(cluster, together=False)
+        raise
+    distributed.stop(cluster)
+    return run
 
 
 def experiment_config(data_name: str, epochs: int, limit, arch: str, width, seed: int, hyper: Hyperparameters,

@@ -134,8 +134,13 @@ def start(device: str | None = None) -> Cluster:
     return Cluster(rank, world_size, local_rank, where)
 
 
-def stop(cluster: Cluster) -> None:
+def stop(cluster: Cluster, *, together: bool = True) -> None:
+    """Leave the process group. ``together``: all processes at once, so that none closes its
+    connections while another still has work of its own to finish (gloo can abort a process whose
+    peer has gone); after a failure (``together=False``) the others may never arrive: no wait."""
     if cluster.owns_group and dist.is_initialized():
+        if together:
+            dist.barrier()
         dist.destroy_process_group()
 
 
