@@ -23,6 +23,7 @@ The folder is ``$LECTURE_CACHE_DIR`` or ``.cache/lecture_lib`` at the repository
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import io
 import json
@@ -381,3 +382,61 @@ def cached(name: str, config: dict, compute: Callable[[], dict]) -> dict:
         except OSError as err:
             say(f"could not store {key} in {cache_dir()} ({err}); it will be recomputed next time")
     return result
+
+
+# -- a frozen dataclass of arrays, numbers, strings, tuples and dicts --------------------------------
+def _encode(value, path: str, arrays: dict, depth: int = 0):
+    """``value`` as JSON, its arrays moved to ``arrays`` under their path; tuples and dict keys that
+    are not strings are tagged, so that :func:`_decode` gives back exactly what went in."""
+    if depth > MAX_DEPTH:
+        raise ValueError(f"{path} is nested more than {MAX_DEPTH} levels deep")
+    if isinstance(value, np.ndarray):
+        if value.dtype.hasobject:
+            raise TypeError(f"{path} is an object array; only numeric arrays are cached")
+        arrays[path] = value
+        return {"array": path}
+    if isinstance(value, tuple):
+        return {"tuple": [_encode(v, f"{path}[{i}]", arrays, depth + 1) for i, v in enumerate(value)]}
+    if isinstance(value, list):
+        return {"list": [_encode(v, f"{path}[{i}]", arrays, depth + 1) for i, v in enumerate(value)]}
+    if isinstance(value, dict):
+        return {"dict": [[_plain(k, f"a key of {path}"), _encode(v, f"{path}[{k!r}]", arrays, depth + 1)]
+                         for k, v in value.items()]}
+    return {"value": _plain(value, path)}
+
+
+def _decode(tagged, arrays: dict):
+    (kind, content), = tagged.items()
+    if kind == "array":
+        return arrays[content]
+    if kind in ("tuple", "list"):
+        items = [_decode(v, arrays) for v in content]
+        return tuple(items) if kind == "tuple" else items
+    if kind == "dict":
+        return {(tuple(k) if isinstance(k, list) else k): _decode(v, arrays) for k, v in content}
+    return content
+
+
+def cached_result(name: str, config: dict, rng: np.random.Generator, cls: type, compute: Callable[[], object]):
+    """``compute()``, a frozen dataclass ``cls`` made with ``rng``, once per configuration and
+    generator state; later calls read it from the disk and leave ``rng`` where ``compute`` left it,
+    so the cells that draw from the same generator afterwards get the same numbers, hit or miss."""
+    if not (isinstance(cls, type) and dataclasses.is_dataclass(cls)):
+        raise TypeError(f"cls={_show(cls)} is not valid; expected a dataclass")
+    if not isinstance(rng, np.random.Generator):
+        raise TypeError(f"rng={_show(rng)} is not valid; expected a numpy.random.Generator")
+    config = {**config, "rng": rng.bit_generator.state}
+
+    def as_dict():
+        result = compute()
+        if type(result) is not cls:
+            raise TypeError(f"{name}: compute() returned a {type(result).__name__}; expected a {cls.__name__}")
+        arrays = {}
+        fields = {f.name: _encode(getattr(result, f.name), f.name, arrays) for f in dataclasses.fields(result)}
+        return {**{f"a{i}": a for i, a in enumerate(arrays.values())},
+                "fields": fields, "array_paths": list(arrays), "rng_after": rng.bit_generator.state}
+
+    stored = cached(name, config, as_dict)
+    arrays = {path: stored[f"a{i}"] for i, path in enumerate(stored["array_paths"])}
+    rng.bit_generator.state = stored["rng_after"]
+    return cls(**{field: _decode(tagged, arrays) for field, tagged in stored["fields"].items()})

@@ -7,6 +7,7 @@ hammer for a minute instead of a few seconds.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -278,3 +279,61 @@ def test_a_key_can_be_shared_by_both_profiles(monkeypatch):
     assert keys["fast"][1] == keys["full"][1] == keys["full"][0]
     with pytest.raises(TypeError, match="profile_bound"):
         cache.cache_key("run", {}, profile_bound=1)
+
+
+# -- a frozen dataclass through the cache -----------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class _Measured:
+    scores: np.ndarray
+    names: tuple
+    per_decay: dict          # float keys, nested dicts of arrays
+    means: dict
+    label: str
+    count: int
+    missing: object
+
+
+def _measured(rng):
+    return _Measured(rng.standard_normal(3), ("a", "b"), {0.0: {"x": np.arange(2)}, 0.03: {"x": np.ones(2)}},
+                     {"a": 0.5, "b": 0.25}, "digits", 3, None)
+
+
+def _same(a, b):
+    assert type(a) is type(b), (a, b)
+    if isinstance(a, np.ndarray):
+        assert a.dtype == b.dtype and np.array_equal(a, b)
+    elif isinstance(a, dict):
+        assert list(a) == list(b) and all(type(k) is type(j) for k, j in zip(a, b, strict=True))
+        for k in a:
+            _same(a[k], b[k])
+    elif isinstance(a, (tuple, list)):
+        assert len(a) == len(b)
+        for x, y in zip(a, b, strict=True):
+            _same(x, y)
+    else:
+        assert a == b
+
+
+def test_a_dataclass_comes_back_as_it_went_in_and_the_generator_moves_on_alike(folder):
+    fresh_rng, hit_rng = np.random.default_rng(3), np.random.default_rng(3)
+    calls = []
+
+    def compute(rng):
+        calls.append(1)
+        return _measured(rng)
+
+    fresh = cache.cached_result("m", {"n": 1}, fresh_rng, _Measured, lambda: compute(fresh_rng))
+    hit = cache.cached_result("m", {"n": 1}, hit_rng, _Measured, lambda: compute(hit_rng))
+    assert len(calls) == 1, "the second call is read from the disk"
+    for field in dataclasses.fields(_Measured):
+        _same(getattr(fresh, field.name), getattr(hit, field.name))
+    assert fresh_rng.random() == hit_rng.random(), "after a hit the generator is where the computation left it"
+    other = cache.cached_result("m", {"n": 1}, np.random.default_rng(4), _Measured, lambda: compute(hit_rng))
+    assert len(calls) == 2 and other is not None, "another generator state is another measurement"
+
+
+def test_a_compute_that_returns_something_else_is_named(folder):
+    with pytest.raises(TypeError, match="returned a dict; expected a _Measured"):
+        cache.cached_result("m", {}, np.random.default_rng(0), _Measured, lambda: {"a": 1})
+    with pytest.raises(TypeError, match="rng=0"):
+        cache.cached_result("m", {}, 0, _Measured, lambda: None)

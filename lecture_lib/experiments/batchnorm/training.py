@@ -9,7 +9,6 @@ generator's state), so a classroom re-run does not retrain; the cache never chan
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,19 +38,6 @@ def unit_normal(fan_in: int, fan_out: int, rng) -> np.ndarray:
 def _arrays(data: Splits):
     f = np.float64
     return data.X_train.astype(f), data.y_train, data.X_val.astype(f), data.y_val
-
-
-def _cached(name: str, config: dict, rng, cls, compute):
-    """``compute()`` once per configuration and generator state; the result, a dataclass of arrays
-    and numbers, goes through :func:`lecture_lib.cache.cached`."""
-    config = {**config, "rng": rng.bit_generator.state}
-
-    def as_dict():
-        result = compute()
-        return {f.name: getattr(result, f.name) for f in dataclasses.fields(result)}
-
-    stored = cache.cached(name, config, as_dict)
-    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in stored.items()})
 
 
 # --------------------------------------------------------------------------- lr x weight scale
@@ -115,7 +101,7 @@ def measure_lr_scale_grid(data: Splits, *, lrs, weight_stds, depth: int, width: 
                 acc[norm] = table
         return LrScaleGrid(lrs, weight_stds, acc[None], acc["batchnorm"], epochs, depth, width)
 
-    return _cached("bn-lr-scale-grid", config, rng, LrScaleGrid, compute)
+    return cache.cached_result("bn-lr-scale-grid", config, rng, LrScaleGrid, compute)
 
 
 def allows_higher_lr(grid: LrScaleGrid, factor: float = HIGHER_LR_FACTOR) -> bool:
@@ -178,7 +164,7 @@ def measure_batch_size(data: Splits, *, batch_sizes=(2, 4, 8, 16, 32, 64, 128, 2
         return BatchSizeSweep(sizes, np.array(acc["batchnorm"]), np.array(acc["layernorm"]),
                               np.array(acc["train_mode"]), epochs)
 
-    return _cached("bn-batch-size", config, rng, BatchSizeSweep, compute)
+    return cache.cached_result("bn-batch-size", config, rng, BatchSizeSweep, compute)
 
 
 def breaks_at_small_batch(sweep: BatchSizeSweep, norm: str, drop: float = BREAKS_DROP) -> bool:
@@ -255,7 +241,7 @@ def measure_steps_to_target(data: Splits, *, lrs, target: float, depth: int, wid
                 steps[norm] = np.array([np.nan if np.all(np.isnan(c)) else np.nanmedian(c) for c in table.T])
         return StepsToTarget(lrs, steps[None], steps["batchnorm"], float(target), max_steps, eval_every)
 
-    return _cached("bn-steps-to-target", config, rng, StepsToTarget, compute)
+    return cache.cached_result("bn-steps-to-target", config, rng, StepsToTarget, compute)
 
 
 def faster_with_bn(result: StepsToTarget) -> bool:

@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ... import augment, nets, optim
+from ... import augment, cache, nets, optim
 from ..._checks import as_rng, check_choice, check_int, check_positive_int, check_probability, torch_seed_from
 from ...config import choose_device, single_thread
 from ...train import evaluate, fit
@@ -111,20 +111,26 @@ def measure_augmentation(*, recipes=tuple(DIGIT_RECIPES), n_train: int = 60, epo
     rng = as_rng(rng)
     recipes = tuple(check_choice(r, "recipes item", DIGIT_RECIPES) for r in recipes)
     n_seeds = check_positive_int(n_seeds, "n_seeds", max=100)
-    acc = {r: [] for r in recipes}
-    train_acc = {r: [] for r in recipes}
-    for _ in range(n_seeds):
-        data = digit_images(n_train, rng)
-        seed = torch_seed_from(rng)
-        for recipe in recipes:
-            with seeded(seed), single_thread():
-                model = digit_mlp(steps=DIGIT_RECIPES[recipe], seed=seed)
-                history = _quiet_fit(model, data, epochs=epochs, lr=lr, batch_size=50, seed=seed,
-                                     optimizer="sgd", optimizer_kwargs={"momentum": 0.9})
-                acc[recipe].append(evaluate(model, data.X_held, data.y_held)[1])
-                train_acc[recipe].append(history.train_acc[-1])
-    return AugmentationRuns(n_train, epochs, {r: np.array(v) for r, v in acc.items()},
-                            {r: np.array(v) for r, v in train_acc.items()})
+
+    def compute():
+        acc = {r: [] for r in recipes}
+        train_acc = {r: [] for r in recipes}
+        for _ in range(n_seeds):
+            data = digit_images(n_train, rng)
+            seed = torch_seed_from(rng)
+            for recipe in recipes:
+                with seeded(seed), single_thread():
+                    model = digit_mlp(steps=DIGIT_RECIPES[recipe], seed=seed)
+                    history = _quiet_fit(model, data, epochs=epochs, lr=lr, batch_size=50, seed=seed,
+                                         optimizer="sgd", optimizer_kwargs={"momentum": 0.9})
+                    acc[recipe].append(evaluate(model, data.X_held, data.y_held)[1])
+                    train_acc[recipe].append(history.train_acc[-1])
+        return AugmentationRuns(n_train, epochs, {r: np.array(v) for r, v in acc.items()},
+                                {r: np.array(v) for r, v in train_acc.items()})
+
+    config = dict(recipes=list(recipes), n_train=n_train, epochs=epochs, n_seeds=n_seeds, lr=lr,
+                  device=choose_device().type)
+    return cache.cached_result("reg-augmentation", config, rng, AugmentationRuns, compute)
 
 
 # A recipe hurts when it loses at least HURTS_BY on every seed; it brings no clear change when its
@@ -235,47 +241,54 @@ def measure_stochastic_depth(*, depth: int = 14, width: int = 8, survival_last=(
                          "ResNet, the reference) first")
     epochs = check_positive_int(epochs, "epochs")
     n_seeds = check_positive_int(n_seeds, "n_seeds", max=20)
-    device = choose_device()
-    k = len(survival_last)
-    seconds, steps = np.zeros(k), 0
-    acc, acc_unscaled, loss, loss_unscaled, train_acc = (np.zeros((n_seeds, k)) for _ in range(5))
-    for s in range(n_seeds):
-        data = digit_images(n_train, rng, device)
-        seed = torch_seed_from(rng)
-        models = [stochastic_depth_resnet(depth, 10, p, in_channels=1, width=width, seed=seed).to(device)
-                  for p in survival_last]
-        opts = [torch.optim.SGD(m.parameters(), lr=lr, momentum=0.9, weight_decay=5e-4) for m in models]
-        order = torch.Generator().manual_seed(seed)
-        n = len(data.X_train)
-        with single_thread() if device.type == "cpu" else contextlib.nullcontext():
-            for epoch in range(epochs):
-                if epoch == (3 * epochs) // 4:
-                    for opt in opts:
-                        opt.param_groups[0]["lr"] = lr / 10
-                perm = torch.randperm(n, generator=order).to(device)
-                for start in range(0, n, batch_size):
-                    idx = perm[start:start + batch_size]
-                    xb, yb = data.X_train[idx], data.y_train[idx]
-                    for i, (model, opt) in enumerate(zip(models, opts, strict=True)):
-                        model.train()
-                        _synchronize(device)
-                        t0 = time.perf_counter()
-                        batch_loss = F.cross_entropy(model(xb), yb)
-                        opt.zero_grad(set_to_none=True)
-                        batch_loss.backward()
-                        opt.step()
-                        _synchronize(device)
-                        seconds[i] += time.perf_counter() - t0
-                    steps += 1
-            for i, model in enumerate(models):
-                loss[s, i], acc[s, i] = evaluate(model, data.X_held, data.y_held)
-                train_acc[s, i] = evaluate(model, data.X_train, data.y_train)[1]
-                loss_unscaled[s, i], acc_unscaled[s, i] = evaluate(model.scale_at_test(False), data.X_held, data.y_held)
-                model.scale_at_test(True)
-    return StochasticDepthRuns(depth, len(models[0].blocks), survival_last,
-                               np.array([m.expected_blocks() for m in models]), seconds / steps,
-                               acc.mean(0), acc_unscaled.mean(0), loss.mean(0), loss_unscaled.mean(0),
-                               train_acc.mean(0), device.type)
+
+    def compute():
+        device = choose_device()
+        k = len(survival_last)
+        seconds, steps = np.zeros(k), 0
+        acc, acc_unscaled, loss, loss_unscaled, train_acc = (np.zeros((n_seeds, k)) for _ in range(5))
+        for s in range(n_seeds):
+            data = digit_images(n_train, rng, device)
+            seed = torch_seed_from(rng)
+            models = [stochastic_depth_resnet(depth, 10, p, in_channels=1, width=width, seed=seed).to(device)
+                      for p in survival_last]
+            opts = [torch.optim.SGD(m.parameters(), lr=lr, momentum=0.9, weight_decay=5e-4) for m in models]
+            order = torch.Generator().manual_seed(seed)
+            n = len(data.X_train)
+            with single_thread() if device.type == "cpu" else contextlib.nullcontext():
+                for epoch in range(epochs):
+                    if epoch == (3 * epochs) // 4:
+                        for opt in opts:
+                            opt.param_groups[0]["lr"] = lr / 10
+                    perm = torch.randperm(n, generator=order).to(device)
+                    for start in range(0, n, batch_size):
+                        idx = perm[start:start + batch_size]
+                        xb, yb = data.X_train[idx], data.y_train[idx]
+                        for i, (model, opt) in enumerate(zip(models, opts, strict=True)):
+                            model.train()
+                            _synchronize(device)
+                            t0 = time.perf_counter()
+                            batch_loss = F.cross_entropy(model(xb), yb)
+                            opt.zero_grad(set_to_none=True)
+                            batch_loss.backward()
+                            opt.step()
+                            _synchronize(device)
+                            seconds[i] += time.perf_counter() - t0
+                        steps += 1
+                for i, model in enumerate(models):
+                    loss[s, i], acc[s, i] = evaluate(model, data.X_held, data.y_held)
+                    train_acc[s, i] = evaluate(model, data.X_train, data.y_train)[1]
+                    loss_unscaled[s, i], acc_unscaled[s, i] = evaluate(model.scale_at_test(False), data.X_held,
+                                                                       data.y_held)
+                    model.scale_at_test(True)
+        return StochasticDepthRuns(depth, len(models[0].blocks), survival_last,
+                                   np.array([m.expected_blocks() for m in models]), seconds / steps,
+                                   acc.mean(0), acc_unscaled.mean(0), loss.mean(0), loss_unscaled.mean(0),
+                                   train_acc.mean(0), device.type)
+
+    config = dict(depth=depth, width=width, survival_last=survival_last.tolist(), n_train=n_train, epochs=epochs,
+                  n_seeds=n_seeds, lr=lr, batch_size=batch_size, device=choose_device().type)
+    return cache.cached_result("reg-stochastic-depth", config, rng, StochasticDepthRuns, compute)
 
 
 # Skipping blocks saves time when the measured saving reaches at least this fraction of the
@@ -370,24 +383,30 @@ def measure_fractional_pooling(*, poolings=("max 2x2", "fractional max pooling")
     rng = as_rng(rng)
     poolings = tuple(check_choice(p, "poolings item", POOLINGS) for p in poolings)
     n_seeds = check_positive_int(n_seeds, "n_seeds", max=100)
-    train_acc, acc, single = ({p: [] for p in poolings} for _ in range(3))
-    for _ in range(n_seeds):
-        data = digit_images(n_train, rng)
-        seed = torch_seed_from(rng)
-        for pooling in poolings:
-            with seeded(seed), single_thread():
-                model = SmallCNN(pooling).to(data.X_train.device)
-                _quiet_fit(model, data, epochs=epochs, lr=lr, batch_size=50, seed=seed, optimizer=optimizer)
-                random_regions = pooling == "fractional max pooling"
-                train_acc[pooling].append(averaged_accuracy(model, data.X_train, data.y_train,
-                                                            passes if random_regions else 1))
-                acc[pooling].append(averaged_accuracy(model, data.X_held, data.y_held,
-                                                      passes if random_regions else 1))
-                single[pooling].append(averaged_accuracy(model, data.X_held, data.y_held, 1))
-    return PoolingRuns(poolings, {p: float(np.mean(v)) for p, v in train_acc.items()},
-                       {p: float(np.mean(v)) for p, v in acc.items()},
-                       {p: float(np.mean(v)) for p, v in single.items()},
-                       {p: np.array(v) for p, v in acc.items()})
+
+    def compute():
+        train_acc, acc, single = ({p: [] for p in poolings} for _ in range(3))
+        for _ in range(n_seeds):
+            data = digit_images(n_train, rng)
+            seed = torch_seed_from(rng)
+            for pooling in poolings:
+                with seeded(seed), single_thread():
+                    model = SmallCNN(pooling).to(data.X_train.device)
+                    _quiet_fit(model, data, epochs=epochs, lr=lr, batch_size=50, seed=seed, optimizer=optimizer)
+                    random_regions = pooling == "fractional max pooling"
+                    train_acc[pooling].append(averaged_accuracy(model, data.X_train, data.y_train,
+                                                                passes if random_regions else 1))
+                    acc[pooling].append(averaged_accuracy(model, data.X_held, data.y_held,
+                                                          passes if random_regions else 1))
+                    single[pooling].append(averaged_accuracy(model, data.X_held, data.y_held, 1))
+        return PoolingRuns(poolings, {p: float(np.mean(v)) for p, v in train_acc.items()},
+                           {p: float(np.mean(v)) for p, v in acc.items()},
+                           {p: float(np.mean(v)) for p, v in single.items()},
+                           {p: np.array(v) for p, v in acc.items()})
+
+    config = dict(poolings=list(poolings), n_train=n_train, epochs=epochs, n_seeds=n_seeds, passes=passes, lr=lr,
+                  optimizer=optimizer, device=choose_device().type)
+    return cache.cached_result("reg-fractional-pooling", config, rng, PoolingRuns, compute)
 
 
 # Two poolings differ clearly when their held-out accuracies (means over seeds) differ by more than

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ... import nets, optim
+from ... import cache, nets, optim
 from ..._checks import as_rng, check_choice, check_positive_int, torch_seed_from
 from ...config import choose_device, single_thread
 from ...train import evaluate, fit
@@ -194,23 +194,29 @@ def measure_residual_decay(*, tasks=RESIDUAL_TASKS, decays=(0.0, 0.03), n_blocks
     each weight decay, from the same initial weights, and measure every block's branch ratio."""
     rng = as_rng(rng)
     tasks = tuple(check_choice(t, "tasks item", RESIDUAL_TASKS) for t in tasks)
-    ratios, initial, accs = {}, {}, {}
-    device = choose_device()
-    for task in tasks:
-        X, y, X_held, y_held, classes = _task_tensors(task, n_train, rng)
-        X, X_held = (torch.as_tensor(a, dtype=torch.float32, device=device) for a in (X, X_held))
-        y, y_held = (torch.as_tensor(a, device=device) for a in (y, y_held))
-        seed = torch_seed_from(rng)
-        ratios[task], accs[task] = {}, {}
-        for decay in decays:
-            with seeded(seed), single_thread():
-                model = ResidualMLP(X.shape[1], width, n_blocks, classes).to(device)
-                initial[task] = model.branch_ratios(X)
-                fit(model, X, y, epochs=steps, lr=lr, batch_size=len(X), optimizer="sgd", seed=seed,
-                    optimizer_kwargs={"momentum": 0.9, "weight_decay": decay}, progress=False, device=device)
-                ratios[task][decay] = model.branch_ratios(X)
-                accs[task][decay] = evaluate(model, X_held, y_held)[1]
-    return ResidualDecay(tasks, tuple(decays), ratios, initial, accs)
+
+    def compute():
+        ratios, initial, accs = {}, {}, {}
+        device = choose_device()
+        for task in tasks:
+            X, y, X_held, y_held, classes = _task_tensors(task, n_train, rng)
+            X, X_held = (torch.as_tensor(a, dtype=torch.float32, device=device) for a in (X, X_held))
+            y, y_held = (torch.as_tensor(a, device=device) for a in (y, y_held))
+            seed = torch_seed_from(rng)
+            ratios[task], accs[task] = {}, {}
+            for decay in decays:
+                with seeded(seed), single_thread():
+                    model = ResidualMLP(X.shape[1], width, n_blocks, classes).to(device)
+                    initial[task] = model.branch_ratios(X)
+                    fit(model, X, y, epochs=steps, lr=lr, batch_size=len(X), optimizer="sgd", seed=seed,
+                        optimizer_kwargs={"momentum": 0.9, "weight_decay": decay}, progress=False, device=device)
+                    ratios[task][decay] = model.branch_ratios(X)
+                    accs[task][decay] = evaluate(model, X_held, y_held)[1]
+        return ResidualDecay(tasks, tuple(decays), ratios, initial, accs)
+
+    config = dict(tasks=list(tasks), decays=list(decays), n_blocks=n_blocks, width=width, n_train=n_train,
+                  steps=steps, lr=lr, device=choose_device().type)
+    return cache.cached_result("reg-residual-decay", config, rng, ResidualDecay, compute)
 
 
 # With decay, a block the task does not need is near the identity when its branch is below
