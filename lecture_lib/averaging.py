@@ -33,20 +33,13 @@ from ._checks import (
     check_probability,
     check_scalar,
 )
+from .layers import softmax  # noqa: F401  (averaging.softmax: the probabilities to average)
 from .schedules import Schedule
 
 AVERAGES = ("uniform", "ema")
 
 
 # --------------------------------------------------------------------------- prediction ensembles
-def softmax(scores) -> np.ndarray:
-    """Class probabilities from scores (N, C), computed stably."""
-    scores = check_array(scores, "scores", ndim=2)
-    shifted = scores - scores.max(axis=1, keepdims=True)
-    e = np.exp(shifted)
-    return e / e.sum(axis=1, keepdims=True)
-
-
 def average_predictions(members: Sequence) -> np.ndarray:
     """The ensemble's class probabilities: the mean of its members' probabilities, each (N, C).
     Members whose outputs differ in shape (another test set, another number of classes) are

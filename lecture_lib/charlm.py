@@ -251,13 +251,7 @@ def make_streams(indices: np.ndarray, streams: int) -> np.ndarray:
 # --------------------------------------------------------------------------- sampling
 def softmax_with_temperature(scores: np.ndarray, temperature: float) -> np.ndarray:
     """``softmax(scores / temperature)``: below 1 it sharpens the distribution, above 1 it flattens it."""
-    return _softmax(np.asarray(scores, dtype=np.float64), check_positive(temperature, "temperature"))
-
-
-def _softmax(scores: np.ndarray, temperature: float) -> np.ndarray:
-    z = scores / temperature
-    z = np.exp(z - z.max(axis=-1, keepdims=True))
-    return z / z.sum(axis=-1, keepdims=True)
+    return layers.softmax(np.asarray(scores, dtype=np.float64) / check_positive(temperature, "temperature"))
 
 
 def read_prefix(model: CharModel, prefix: str):
@@ -288,7 +282,7 @@ def sample(model: CharModel, prefix: str, n_chars: int, temperature: float, rng)
     uniforms = rng.random(n_chars)
     out = []
     for u in uniforms:
-        cdf = np.cumsum(_softmax(scores, temperature))
+        cdf = np.cumsum(layers.softmax(scores / temperature))
         i = min(int(np.searchsorted(cdf, u * cdf[-1], side="right")), len(cdf) - 1)
         out.append(i)
         h, c = _step(model, p["W_embed"][i:i + 1], h, c)

@@ -213,7 +213,7 @@ def _n_classes(model, X, name: str) -> int:
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
 
 
-def make_optimizer(name: str, params, lr: float, **kwargs):
+def make_torch_optimizer(name: str, params, lr: float, **kwargs):
     import torch
 
     table = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW,
@@ -324,7 +324,7 @@ def fit(model, X_train, y_train, X_val=None, y_val=None, *, epochs: int = 10, lr
         model.to(memory_format=torch.channels_last)
         X_train = X_train.contiguous(memory_format=torch.channels_last)
     loss_fn = loss_fn if loss_fn is not None else torch.nn.functional.cross_entropy
-    opt = make_optimizer(optimizer, model.parameters(), lr, **(optimizer_kwargs or {}))
+    opt = make_torch_optimizer(optimizer, model.parameters(), lr, **(optimizer_kwargs or {}))
     sched = scheduler(opt) if scheduler is not None else None
     use_amp = amp and device.type == "cuda"
 

@@ -285,6 +285,8 @@ def test_numpy_scalars_are_numbers_and_integer_pixels_do_not_wrap():
     assert I.init_std("he", np.int64(4), np.int32(3), scale=np.float32(2.0)) == pytest.approx(2 * np.sqrt(0.5))
     assert optim.SGD(lr=np.float64(0.1), momentum=np.float32(0.5)).momentum == 0.5
     pixels = np.array([0, 128, 255], dtype=np.uint8)
-    assert np.all(A.relu(pixels - np.uint8(1)) >= 0)           # wraps in uint8 arithmetic, not in ours
+    out = A.relu(pixels)                      # computed in floats: 255 stays 255, nothing wraps
+    assert out.dtype == np.float64 and out.tolist() == [0.0, 128.0, 255.0]
+    assert A.relu(np.array([-3, 0, 5], dtype=np.int8)).tolist() == [0.0, 0.0, 5.0]   # signed ints keep their sign
     np.testing.assert_allclose(A.sigmoid(pixels), 1 / (1 + np.exp(-pixels.astype(float))))
     np.testing.assert_allclose(P.zero_center(pixels[None].repeat(2, 0), np.zeros(3)), [[0, 128, 255]] * 2)

@@ -134,3 +134,12 @@ def test_backprop_exercises_diagnose_each_mistake():
             assert (feedback.status, feedback.diagnosis) == ("wrong", tag), (name, tag, feedback)
     feedback = check("affine_backward", solutions.MISTAKES["affine_backward"]["transposed"], quiet=True)
     assert feedback.message.startswith("dw is wrong")          # names the wrong gradient
+
+
+def test_softmax_is_torch_s_along_the_last_axis_and_never_overflows():
+    scores = np.random.default_rng(0).normal(size=(3, 4, 5)) * 50
+    assert np.allclose(layers.softmax(scores), torch.softmax(torch.from_numpy(scores), dim=-1).numpy(), atol=1e-12)
+    big = layers.softmax(np.array([[1000.0, 999.0, -1000.0]]))
+    assert np.all(np.isfinite(big)) and np.isclose(big.sum(), 1.0) and big[0, 0] > big[0, 1] > big[0, 2]
+    with pytest.raises(TypeError, match="scores"):
+        layers.softmax("not scores")

@@ -1,7 +1,6 @@
 """Every relative link of the course resolves: in each notebook's Markdown cells, in the Markdown
 its code cells generate (links inside string literals), and in README.md. A link goes to an
-existing file, and its #anchor, if any, to a heading of that file. Notebooks that are still being
-written (ALLOWED_MISSING) may be linked before they exist; nothing else may be missing."""
+existing file, and its #anchor, if any, to a heading of that file: nothing may be missing."""
 
 import io
 import re
@@ -13,7 +12,6 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
-ALLOWED_MISSING = {"07_cnn_architectures.ipynb", "08_rnns.ipynb"}
 LINK = re.compile(r"(?<!!)\[[^\]\n]*\]\(([^)\s]+)\)")       # [text](target), not images' ![...]
 HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
 
@@ -65,8 +63,7 @@ def broken(links, base: Path, own_text: str) -> list[str]:
             continue
         path = (base / path_part).resolve()
         if not path.exists():
-            if path.name not in ALLOWED_MISSING:
-                problems.append(f"{target}: no such file")
+            problems.append(f"{target}: no such file")
             continue
         if anchor:
             text = markdown_of_notebook(path) if path.suffix == ".ipynb" else path.read_text(encoding="utf-8")
@@ -96,7 +93,8 @@ def test_the_checker_finds_what_is_broken(tmp_path):
     (tmp_path / "there.md").write_text("# A heading\n\ntext\n", encoding="utf-8")
     text = "# Local part\n"
     assert broken(["there.md", "there.md#A-heading", "there.md#a-heading", "#Local-part",
-                   "https://example.org/x", "07_cnn_architectures.ipynb"], tmp_path, text) == []
+                   "https://example.org/x"], tmp_path, text) == []
+    assert broken(["07_cnn_architectures.ipynb"], tmp_path, text) == ["07_cnn_architectures.ipynb: no such file"]
     assert broken(["missing.md"], tmp_path, text) == ["missing.md: no such file"]
     assert broken(["there.md#Nowhere"], tmp_path, text) == [
         "there.md#Nowhere: there.md has no heading with that anchor"]

@@ -28,6 +28,7 @@ __all__ = [
     "relu_forward",
     "sigmoid_backward",
     "sigmoid_forward",
+    "softmax",
     "softmax_loss",
     "svm_loss",
     "tanh_backward",
@@ -164,6 +165,14 @@ def tanh_backward(dout, cache):
 
 
 # --------------------------------------------------------------------------- losses
+def softmax(scores) -> np.ndarray:
+    """Probabilities from scores along the last axis, ``exp(s) / sum(exp(s))``, computed with the
+    largest score subtracted first, so that exp never overflows (any leading axes: a batch, masks...)."""
+    scores = check_array(scores, "scores", kind="real", nonempty=True)
+    e = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
 def softmax_loss(scores, y):
     """Softmax (cross-entropy) loss, averaged over the batch.
 

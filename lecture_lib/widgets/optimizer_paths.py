@@ -30,7 +30,8 @@ RACER_COLORS = (3, 0, 2, 5, 4, 1)  # indices into the palette: vermillion, blue,
 FLOOR, CEIL = 1e-10, 1e4
 
 
-def make_optimizer(name: str, lr: float, momentum: float, beta1: float, beta2: float):
+def racer_optimizer(name: str, lr: float, momentum: float, beta1: float, beta2: float):
+    """The NumPy optimizer (lecture_lib.optim) of one racer of the explorer, by its name."""
     if name == "sgd":
         return optim.SGD(lr=lr)
     if name == "momentum":
@@ -57,7 +58,7 @@ class Race:
     steps are asked for; it stops (later steps are NaN) once it leaves a wide window."""
 
     def __init__(self, landscape, name, start, **hyper):
-        self.landscape, self.opt = landscape, make_optimizer(name, **hyper)
+        self.landscape, self.opt = landscape, racer_optimizer(name, **hyper)
         self.p = np.array(start, dtype=float)
         self.points, self.stopped = [self.p.copy()], False
 

@@ -61,7 +61,6 @@ from .dropout import (  # noqa: F401
     similar_effect,
     single_subnetwork_is_weaker,
     small_effect,
-    softmax,
     spiral_split,
     spreads_representation,
 )

@@ -60,10 +60,10 @@ def measure_l2_vs_weight_decay(*, reg: float = 1e-2, n_train: int = 200, epochs:
     data_seed, init_seed, batch_seed = (int(s) for s in rng.integers(0, 2**31 - 1, size=3))
     task = digits_task(n_train, data_seed)
 
-    def run(make_optimizer, l2: bool) -> np.ndarray:
+    def run(optimizer_for, l2: bool) -> np.ndarray:
         net = nets.MLP([64, 64, 10], rng=np.random.default_rng(init_seed))
         weights = [i for i, name in enumerate(net.params) if name.startswith("W")]
-        nets.train(net, task.X_train, task.y_train, optimizer=make_optimizer(weights), epochs=epochs,
+        nets.train(net, task.X_train, task.y_train, optimizer=optimizer_for(weights), epochs=epochs,
                    batch_size=50, rng=np.random.default_rng(batch_seed), reg=reg if l2 else 0.0)
         return np.concatenate([net.params[n].ravel() for n in net.weight_names])
 

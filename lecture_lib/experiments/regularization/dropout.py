@@ -202,11 +202,6 @@ def scaled_weights(net: nets.MLP, factor: float) -> nets.MLP:
     return twin
 
 
-def softmax(scores: np.ndarray) -> np.ndarray:
-    z = np.exp(scores - scores.max(axis=-1, keepdims=True))
-    return z / z.sum(axis=-1, keepdims=True)
-
-
 def _gap_and_bias(samples: np.ndarray, test: np.ndarray, counts) -> tuple[np.ndarray, float, float]:
     """Relative distance of the k-sample mean from ``test`` for each k; the relative standard error
     of the full mean; and the bias of ``test`` (the distance with the Monte Carlo noise removed:
@@ -256,7 +251,7 @@ def measure_test_scaling(net: nets.MLP, X, y, *, samples: MaskSamples | None = N
     counts = np.unique(np.r_[4 ** np.arange(int(np.log(n) / np.log(4)) + 1), n])
     gap_linear, noise_linear, bias_linear = _gap_and_bias(samples.pre, samples.pre_test, counts)
     gap_relu, noise_relu, bias_relu = _gap_and_bias(samples.out, samples.out_test, counts)
-    probs = softmax(samples.scores).mean(0)
+    probs = layers.softmax(samples.scores).mean(0)
     forgot = scaled_weights(net, 1 / p)
     with single_thread():
         return TestScaling(
@@ -340,7 +335,7 @@ def measure_dropout_ensemble(net: nets.MLP, X, y, *, samples: MaskSamples | None
     repeats = check_positive_int(repeats, "repeats", max=len(samples.scores))
     group = len(samples.scores) // repeats
     counts = 2 ** np.arange(int(np.log2(group)) + 1)
-    probs = softmax(samples.scores[:group * repeats]).reshape(repeats, group, *samples.scores.shape[1:])
+    probs = layers.softmax(samples.scores[:group * repeats]).reshape(repeats, group, *samples.scores.shape[1:])
     acc = np.array([[np.mean(np.cumsum(p, axis=0)[k - 1].argmax(1) == y) for k in counts] for p in probs])
     with single_thread():
         return DropoutEnsemble(counts, acc.mean(0), acc.std(0), net.accuracy(X, y), sum(net.sizes[1:-1]))
