@@ -144,3 +144,31 @@ def test_an_experiment_package_re_exports_every_name_of_its_modules(stem):
                 other.append(f"{info.name}.{name}")
     assert not missing, f"experiments.{stem} does not re-export {missing}"
     assert not other, f"experiments.{stem} re-exports another object under the names {other}"
+
+
+def _measure_functions():
+    import importlib
+    import inspect
+    import pkgutil
+
+    import lecture_lib.experiments as experiments
+
+    for info in pkgutil.walk_packages(experiments.__path__, experiments.__name__ + "."):
+        module = importlib.import_module(info.name)
+        for name, fn in vars(module).items():
+            if name.startswith("measure_") and inspect.isfunction(fn) and fn.__module__ == module.__name__:
+                annotation = inspect.signature(fn).return_annotation
+                yield f"{info.name}.{name}", (eval(annotation, vars(module)) if isinstance(annotation, str)
+                                              else annotation)
+
+
+def test_every_experiment_returns_a_frozen_dataclass():
+    """The experiment contract: ``measure_<what>(...)`` returns a frozen dataclass (its return
+    annotation says which), never a dict."""
+    import dataclasses
+
+    found = dict(_measure_functions())
+    assert len(found) > 100
+    wrong = [name for name, cls in found.items()
+             if not (isinstance(cls, type) and dataclasses.is_dataclass(cls) and cls.__dataclass_params__.frozen)]
+    assert not wrong, f"measure_* functions that do not return a frozen dataclass: {wrong}"

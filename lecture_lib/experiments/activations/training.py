@@ -17,7 +17,7 @@ __all__ = ["MANY_DEAD", "FEW_DEAD", "LEARNED_MOVE", "FASTER_BY", "unit_local_gra
            "dead_fraction", "DeadUnits", "measure_dead_at_init", "measure_dead_after_training",
            "many_dead", "few_dead", "none_dead", "bias_lowers_dead", "PReluLearning",
            "measure_prelu_learning", "alpha_learned", "frozen_alpha_stays",
-           "measure_parameter_counts", "doubles_parameters", "RaceEntry", "ConvergenceRace",
+           "ParameterCounts", "measure_parameter_counts", "doubles_parameters", "RaceEntry", "ConvergenceRace",
            "measure_convergence_race", "converges_faster"]
 
 
@@ -183,16 +183,28 @@ def frozen_alpha_stays(r: PReluLearning) -> bool:
     return bool(np.array_equal(r.alpha_frozen, r.alpha_start))
 
 
-def measure_parameter_counts(activations, *, n_in: int = 64, widths=(100, 100)) -> dict:
+@dataclass(frozen=True)
+class ParameterCounts:
     """The number of weights and biases in the hidden layers of each activation's torch MLP."""
+
+    by_activation: dict
+
+    def ratio(self, activation: str, reference: str = "relu") -> float:
+        return self.by_activation[activation] / self.by_activation[reference]
+
+
+def measure_parameter_counts(activations, *, n_in: int = 64, widths=(100, 100)) -> ParameterCounts:
+    """Count the hidden layers' parameters of each activation's MLP (64 inputs, ``widths``)."""
     from ...models.perceptron import mlp
 
-    return {a: sum(p.numel() for p in mlp(10, n_in=n_in, widths=widths, activation=a).hidden.parameters())
-            for a in check_names(activations, "activations", A.NAMES)}
+    def count(activation):
+        return sum(p.numel() for p in mlp(10, n_in=n_in, widths=widths, activation=activation).hidden.parameters())
+
+    return ParameterCounts({a: count(a) for a in check_names(activations, "activations", A.NAMES)})
 
 
-def doubles_parameters(counts: dict) -> bool:
-    return counts["maxout"] == 2 * counts["relu"]
+def doubles_parameters(counts: ParameterCounts) -> bool:
+    return counts.by_activation["maxout"] == 2 * counts.by_activation["relu"]
 
 
 # ------------------------------------------------------------------ convergence race

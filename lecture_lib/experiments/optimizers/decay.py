@@ -13,7 +13,7 @@ from ..._checks import as_rng, check_choice, check_positive_int, check_scalar
 from ...config import single_thread
 from .gradient_descent import copies, softmax_digits
 
-__all__ = ["SCHEDULE_TOL", "BARELY", "measure_schedule_parity", "schedules_match_torch",
+__all__ = ["SCHEDULE_TOL", "BARELY", "ScheduleParity", "measure_schedule_parity", "schedules_match_torch",
            "SoftmaxRun", "train_softmax", "DecayComparison", "measure_lr_decay",
            "lr_followed_schedules", "decay_helps", "measure_adam_decay", "cosine_helps_adam",
            "decay_barely_matters"]
@@ -22,26 +22,35 @@ SCHEDULE_TOL = 1e-12   # our schedule's rates equal torch's scheduler's to round
 BARELY = 0.15          # final losses within 15% of each other: the decay "barely matters"
 
 
-def measure_schedule_parity(schedule_list, epochs: int = 30) -> dict:
-    """For each schedule, the largest difference between its rates and those of the equivalent
-    ``torch.optim.lr_scheduler`` over ``epochs`` epochs, by the schedule's name."""
+@dataclass(frozen=True)
+class ScheduleParity:
+    """For each schedule (by its name), the largest difference between its rates and those of the
+    equivalent ``torch.optim.lr_scheduler`` over ``epochs`` epochs."""
+
+    max_difference: dict
+    epochs: int
+
+
+def measure_schedule_parity(schedule_list, epochs: int = 30) -> ScheduleParity:
+    """Step each schedule beside its torch scheduler for ``epochs`` epochs and compare the rates."""
     import torch
 
+    epochs = check_positive_int(epochs, "epochs")
     out = {}
     for sched in schedule_list:
         opt_t = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=sched(0))
         ref = schedules.torch_equivalent(sched, opt_t)
         theirs = []
-        for _ in range(check_positive_int(epochs, "epochs")):
+        for _ in range(epochs):
             theirs.append(opt_t.param_groups[0]["lr"])
             opt_t.step()
             ref.step()
         out[sched.name] = max(abs(sched(t) - lr) for t, lr in enumerate(theirs))
-    return out
+    return ScheduleParity(out, epochs)
 
 
-def schedules_match_torch(parity: dict) -> bool:
-    return max(parity.values()) < SCHEDULE_TOL
+def schedules_match_torch(parity: ScheduleParity) -> bool:
+    return max(parity.max_difference.values()) < SCHEDULE_TOL
 
 
 @dataclass(frozen=True)
