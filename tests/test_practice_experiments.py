@@ -2,6 +2,8 @@
 experiment and turns false on the opposite one; small sizes, real runs; bad input; the figures
 and explorers of the notebook."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -85,6 +87,28 @@ def test_update_ratio_tracks_the_learning_rate():
     assert not E.ratio_tracks_lr(flat)
 
 
+def test_the_update_ratio_checks_fail_on_the_opposite_numbers():
+    r = E.measure_update_ratio(np.random.default_rng(7), lrs=(1e-3, 1e-2, 1e-1), epochs=1)
+    at = lambda ratio: dataclasses.replace(r, ratios=np.full_like(r.ratios, ratio))  # noqa: E731
+    assert E.best_ratio_above_rule(at(10 * E.RULE_OF_THUMB)) and not E.best_ratio_above_rule(at(E.RULE_OF_THUMB))
+    ratios = np.array([[1e-4] * 2, [E.RULE_OF_THUMB] * 2, [1e-2] * 2])        # the middle lr meets the rule
+    assert E.lr_nearest_rule(dataclasses.replace(r, ratios=ratios)) == 1
+    costly = dataclasses.replace(r, ratios=ratios, val_acc=np.array([0.3, 0.7, 0.9]))
+    cheap = dataclasses.replace(r, ratios=ratios, val_acc=np.array([0.3, 0.85, 0.9]))
+    assert E.rule_costs_accuracy(costly) and not E.rule_costs_accuracy(cheap)
+
+
+def test_the_gap_checks_hold_on_the_measurement_and_fail_on_the_opposite():
+    gap = E.measure_gap(np.random.default_rng(9))      # the notebook's run
+    assert E.big_gap(gap) and E.more_data_halves_gap(gap) and E.underfits_without_gap(gap)
+    same = dataclasses.replace(gap, val_acc=gap.train_acc.copy())                   # no gap anywhere
+    assert not E.big_gap(same)
+    no_help = dataclasses.replace(gap, train_acc=gap.train_acc[[0, 0, 2]], val_acc=gap.val_acc[[0, 0, 2]])
+    assert not E.more_data_halves_gap(no_help)
+    fits = dataclasses.replace(gap, train_acc=gap.train_acc[[0, 1, 1]], val_acc=gap.val_acc[[0, 1, 1]])
+    assert not E.underfits_without_gap(fits), "a net that fits its training set is not the small one"
+
+
 # --------------------------------------------------------------------------- ensembles
 def test_an_ensemble_of_copies_gains_nothing_and_weak_members_gain_more_than_a_point():
     probs = averaging.softmax(np.random.default_rng(0).normal(size=(E.digits64().y_test.size, 10)))
@@ -100,6 +124,20 @@ def test_weight_averages_help_a_noisy_run_more_than_a_settled_one():
     assert r.torch_difference < 1e-12
     noisy, settled = E.averaging_gain(r, 0.3), E.averaging_gain(r, 0.05)
     assert noisy[1] > settled[1]  # the second-half average
+    last = r.final_loss[..., :1]
+    helped = dataclasses.replace(r, final_loss=np.concatenate([last, np.repeat(0.5 * last, 3, axis=-1)], axis=-1))
+    unmoved = dataclasses.replace(r, final_loss=np.repeat(last, 4, axis=-1))
+    assert E.averaging_helps(helped, 0.3) and not E.averaging_settled(helped, 0.3)
+    assert E.averaging_settled(unmoved, 0.3) and not E.averaging_helps(unmoved, 0.3)
+
+
+def test_the_snapshot_checks_fail_on_the_opposite_numbers():
+    r = E.measure_snapshots(np.random.default_rng(11), cycles=3, cycle_epochs=2)
+    assert E.snapshot_gain(r, m=1) == 0.0
+    better, worse = (dataclasses.replace(r, independent_loss=float(r.last_m_loss[2]) * f) for f in (1.5, 0.5))
+    assert E.snapshots_beat_split_budget(better, m=3) and not E.snapshots_beat_split_budget(worse, m=3)
+    halved = dataclasses.replace(r, last_m_loss=r.last_m_loss[0] * np.array([1.0, 0.75, 0.5]))
+    assert E.snapshot_gain(halved, m=3) == pytest.approx(0.5)
 
 
 # --------------------------------------------------------------------------- figures

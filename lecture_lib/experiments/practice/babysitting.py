@@ -87,6 +87,23 @@ def best_ratio(r: UpdateRatios) -> float:
     return float(np.median(r.ratios[int(np.argmax(r.val_acc))]))
 
 
+RATIO_ABOVE_RULE = 3.0   # the best lr's ratio exceeds the rule of thumb by over 3x
+RULE_COSTS = 0.10        # the lr whose ratio meets the rule learns 10 points less in the budget
+
+
+def lr_nearest_rule(r: UpdateRatios) -> int:
+    """The index of the learning rate whose ratio (median over layers) is nearest RULE_OF_THUMB."""
+    return int(np.argmin(np.abs(np.log(np.median(r.ratios, axis=1) / RULE_OF_THUMB))))
+
+
+def best_ratio_above_rule(r: UpdateRatios) -> bool:
+    return best_ratio(r) > RATIO_ABOVE_RULE * RULE_OF_THUMB
+
+
+def rule_costs_accuracy(r: UpdateRatios) -> bool:
+    return bool(r.val_acc[lr_nearest_rule(r)] < r.val_acc.max() - RULE_COSTS)
+
+
 def ratio_tracks_lr(r: UpdateRatios) -> bool:
     """The ratio grows with the learning rate, close to proportionally below 0.1 (log-log slope 0.6-1.2)."""
     keep = r.lrs <= 0.1
@@ -169,6 +186,7 @@ GAP_SETTINGS = (("100 images, 256 hidden units", 100, (256,)), ("1077 images, 25
                 ("1077 images, 4 hidden units", None, (4,)))
 BIG_GAP = 0.06   # few images, many units: the gap exceeds 6 points
 NO_GAP = 0.03    # few units: the gap stays under 3 points
+UNDERFIT_ACC = 0.8   # ... and the training accuracy stays under 80%
 
 
 def measure_gap(rng, *, settings=GAP_SETTINGS, epochs: int = 15) -> Gap:
@@ -179,3 +197,18 @@ def measure_gap(rng, *, settings=GAP_SETTINGS, epochs: int = 15) -> Gap:
                          batch_size=50, validate=True)[1] for _, n, hidden in settings]
     return Gap(tuple(label for label, _, _ in settings), np.array([r.train_acc for r in runs]),
                np.array([r.val_acc for r in runs]))
+
+
+def big_gap(r: Gap) -> bool:
+    """The first setting (few images, many units) ends with a gap above BIG_GAP."""
+    return bool(r.final_gap[0] > BIG_GAP)
+
+
+def more_data_halves_gap(r: Gap) -> bool:
+    """The second setting (all the images) ends with under half the first setting's gap."""
+    return bool(r.final_gap[1] < r.final_gap[0] / 2)
+
+
+def underfits_without_gap(r: Gap) -> bool:
+    """The third setting (few units) ends with no gap (under NO_GAP) at a low training accuracy."""
+    return bool(abs(r.final_gap[2]) < NO_GAP and r.train_acc[2, -1] < UNDERFIT_ACC)

@@ -174,3 +174,13 @@ def averaging_gain(r: Polyak, lr) -> np.ndarray:
     """Mean relative drop of the test loss from the last iterate to each average, at ``lr``."""
     final = r.final_loss[r.lrs.index(lr)]
     return np.mean(1 - final[:, 1:] / final[:, :1], axis=0)
+
+
+def averaging_helps(r: Polyak, lr) -> bool:
+    """At ``lr`` every average lowers the mean test loss by more than AVERAGING_HELPS."""
+    return bool(np.all(averaging_gain(r, lr) > AVERAGING_HELPS))
+
+
+def averaging_settled(r: Polyak, lr) -> bool:
+    """At ``lr`` no average lowers the mean test loss by SETTLED or more."""
+    return bool(np.all(averaging_gain(r, lr) < SETTLED))
