@@ -12,7 +12,7 @@ from .. import nets
 from ..config import single_thread
 from ..data import digits
 from ..style import COLORS
-from ._limits import decades, snap_up
+from ._limits import LogTicks, decades, snap_up
 from .base import Explorer, dropdown, int_slider, log_slider
 
 WIDTH = 64
@@ -57,14 +57,21 @@ class NormalizationExplorer(Explorer):
         self.ax_heat.yaxis.set_major_locator(MaxNLocator(integer=True))
         self.figure.colorbar(self.heat, ax=self.ax_heat, pad=0.01).set_label("fraction in bin")
         figure.get_layout_engine().set(wspace=0.06)   # the colorbar's label clear of the next panel's y label
-        (self.std_line,) = self.ax_std.semilogy([], [], color=COLORS[0], marker="o", markersize=4)
+        (self.std_line,) = self.ax_std.plot([], [], color=COLORS[0], marker="o", markersize=4)
         self.ax_std.set(xlabel="layer", ylabel="std of the activations (log)", title="forward: size per layer")
-        (self.grad_line,) = self.ax_grad.semilogy([], [], color=COLORS[2], marker="^", markersize=4)
+        (self.grad_line,) = self.ax_grad.plot([], [], color=COLORS[2], marker="^", markersize=4)
         self.ax_grad.set(xlabel="layer", ylabel="‖dL/dW‖ (log)", title="backward: gradient per layer")
+        # The log axes follow the data at every change: their ticks and grid are drawn with the
+        # curves (LogTicks), so only a change of depth re-renders the static part.
+        self.log_ticks = {}
         for ax in (self.ax_std, self.ax_grad):
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        self._limits = None
-        self.ax_grad.axhline(1.0, color=COLORS[7], linewidth=1, linestyle=":")
+            ax.yaxis.grid(False)
+            ax.yaxis.set_label_coords(-0.2, 0.5)   # room for the tick labels drawn beside the axis
+            self.log_ticks[ax] = LogTicks(ax)
+            self.dynamic(*self.log_ticks[ax].artists)
+        self._depth_limit = None
+        self.one = self.dynamic(self.ax_grad.axhline(1.0, color=COLORS[7], linewidth=1, linestyle=":"))
         self.status = self.ax_grad.text(0.02, 0.02, "", transform=self.ax_grad.transAxes)
         self.layered(*self.heat_ticks)       # they change with the activation only
         self.dynamic(self.heat, self.std_line, self.grad_line, self.status)
@@ -94,26 +101,24 @@ class NormalizationExplorer(Explorer):
         image = np.full((MAX_DEPTH, N_BINS), np.nan)
         image[:depth] = hist
         self.heat.set_data(self.heat.to_rgba(image, bytes=True))   # coloured here: drawn as is
-        self.invalidate(key="axes", layer=activation)
         self.std_line.set_data(layers, np.clip(np.nan_to_num(stds, nan=_STD_LIM[1]), *_STD_LIM))
         self.grad_line.set_data(layers, np.clip(np.nan_to_num(grads, nan=_GRAD_LIM[1]), *_GRAD_LIM))
         lo, hi = RANGES[activation]
         for text, value in zip(self.heat_ticks, (lo, (lo + hi) / 2, hi), strict=True):
             text.set_text(f"{value:g}")
         self.status.set_text(f"{norm}, {mode} mode, B = {batch_size}: loss {loss:.3g}")
-        # The axes follow the net: its depth (to the next multiple of 5) and the decades its
-        # statistics span (rounded out to multiples of 3). A change of limits re-renders the static
-        # part (tick labels: about 100 ms), kept per limits, so a drag re-renders only now and then.
-        limits = (snap_up(depth, 5), decades(np.nan_to_num(stds, nan=_STD_LIM[1]), _STD_LIM, 3),
-                  decades(np.nan_to_num(grads, nan=_GRAD_LIM[1]), _GRAD_LIM, 3))
-        if limits != self._limits:
-            self._limits = limits
-            self.ax_heat.set_ylim(0.5, limits[0] + 0.5)
-            for ax, (lo, hi) in ((self.ax_std, limits[1]), (self.ax_grad, limits[2])):
-                ax.set_xlim(0.5, limits[0] + 0.5)
-                ax.set_ylim(10.0 ** lo / 2, 10.0 ** hi * 2)
-            self.invalidate(key=limits)
-
+        # The axes follow the net: its depth (to the next multiple of 5: a new static part, kept
+        # per depth) and the decades its statistics span (rounded out to multiples of 3: drawn
+        # with the curves, at no extra cost).
+        depth_limit = snap_up(depth, 5)
+        if depth_limit != self._depth_limit:
+            self._depth_limit = depth_limit
+            self.ax_heat.set_ylim(0.5, depth_limit + 0.5)
+            for ax in (self.ax_std, self.ax_grad):
+                ax.set_xlim(0.5, depth_limit + 0.5)
+        self.invalidate(key=depth_limit, layer=activation)   # the static part kept per depth limit
+        self.log_ticks[self.ax_std].set(*decades(np.nan_to_num(stds, nan=_STD_LIM[1]), _STD_LIM, 3))
+        self.log_ticks[self.ax_grad].set(*decades(np.nan_to_num(grads, nan=_GRAD_LIM[1]), _GRAD_LIM, 3))
 
 def normalization_explorer(**initial_values) -> NormalizationExplorer:
     """Controls: ``depth`` (1..20 hidden layers of 64 units), ``scale`` (0.01..10, multiplies the
