@@ -229,6 +229,14 @@ def test_dead_units_counted_per_unit(grid):
     shifted = I.activation_statistics("he", "relu", positive, I.standard_weights(1, 300, 300, rng), rng=rng)
     assert shifted.dead_units[0] > 0.3   # inputs far from centred: units with negative weight sums die
     assert not E.no_dead_units_at_first(shifted)
+    assert E.nearly_dead_share(shifted, layer=0) >= shifted.dead_units[0]   # dead units are nearly dead too
+    assert E.nearly_dead_share(he, layer=0) == 0.0                         # layer 1: each zero on 20-80%
+
+
+def test_epochs_to_loss_finds_the_first_epoch_below_the_target():
+    assert E.epochs_to_loss([2.3, 1.4, 0.9, 1.1, 0.5]) == 3
+    assert E.epochs_to_loss([2.3, 2.3, 2.3]) is None
+    assert E.epochs_to_loss([2.3, 1.4], target=1.5) == 2
 
 
 def test_xavier_naming_predicates_both_ways():

@@ -79,6 +79,14 @@ def test_powers_of_two_margin_fails_on_a_machine_that_favours_them():
     assert not E.powers_of_two_within_margin(favoured)
     real = E.measure_batch_timing(sizes=(31, 32, 33), repeats=2, rng=rng())
     assert set(real.ratios) == {32} and real.ratios[32] > 0
+    slightly = E.powers_of_two_summary(sizes, [1.0, 0.95, 1.0, 1.0, 1.05, 1.0])
+    assert E.powers_of_two_unremarkable(flat) and E.powers_of_two_unremarkable(slightly)
+    assert not E.powers_of_two_unremarkable(favoured)
+
+
+def test_the_condition_number_check_needs_rounding_agreement():
+    assert E.condition_number_is(50.0 * (1 + 1e-12), 50.0)
+    assert not E.condition_number_is(50.0 * (1 + 1e-6), 50.0)
 
 
 # --------------------------------------------------------------------------- 2 · problems with SGD

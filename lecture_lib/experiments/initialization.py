@@ -48,6 +48,8 @@ HALF_EXACT = 0.005          # E[relu(z)^2]/Var(z) within 0.5 +- 0.005: "exactly 
 NOT_HALF = 0.1              # a ratio further than this from 1/2 is not the half
 ZERO_SHARE_BAND = (0.2, 0.8)  # each unit is zero on between 20% and 80% of the inputs: not dead
 FEW_DEAD_UNITS = 0.25       # below this share of dead units: "nowhere near half"
+NEARLY_DEAD = 0.95          # a unit zero on this share of the inputs or more is nearly dead
+LOSS_TARGET = 1.0           # the training loss the deep-network runs are timed to (ln 10 = 2.30 at chance)
 VARIANCE_MATCH = 0.02       # a sample variance within 2% of a formula's: it is that formula
 VARIANCE_MISMATCH = 0.2     # more than 20% off: it is not
 LEARNS_ACCURACY = 0.85      # "works": at least 85% validation accuracy on the digits
@@ -361,6 +363,16 @@ def no_dead_units_at_first(stats: I.ActivationStats) -> bool:
 
 def few_dead_units(stats: I.ActivationStats) -> bool:
     return bool(np.all(stats.dead_units < FEW_DEAD_UNITS))
+
+
+def nearly_dead_share(stats: I.ActivationStats, layer: int = -1) -> float:
+    """The share of ``layer``'s units that are zero on NEARLY_DEAD of the inputs or more."""
+    return float(np.mean(stats.unit_zero_share[layer] >= NEARLY_DEAD))
+
+
+def epochs_to_loss(train_loss, target: float = LOSS_TARGET) -> int | None:
+    """The first epoch (counting from 1) whose training loss is below ``target``; None: never."""
+    return next((epoch for epoch, loss in enumerate(train_loss, start=1) if loss < target), None)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,8 @@ __all__ = ["DUPLICATES_TOL", "NOISE_SLOPE", "JITTER_FLIPS", "CRAWL_RATIO", "GD_S
            "tuned_gd", "tuned_heavy_ball", "slope_in", "Duplicates", "measure_duplicates",
            "duplicates_hold", "MinibatchNoise", "measure_minibatch_noise", "minibatch_noise_holds",
            "BatchTiming", "powers_of_two_summary", "measure_batch_timing",
-           "powers_of_two_within_margin", "Jitter", "measure_jitter", "jitter_holds",
+           "powers_of_two_within_margin", "KAPPA_TOL", "NO_EFFECT", "powers_of_two_unremarkable",
+           "condition_number_is", "Jitter", "measure_jitter", "jitter_holds",
            "ConditionScaling", "measure_condition_scaling", "gd_steps_grow_like_kappa",
            "momentum_steps_grow_like_sqrt_kappa", "HESSIAN_KINDS", "random_hessian",
            "ConditionGrowth", "measure_condition_vs_dimension", "condition_grows", "CriticalPoints",
@@ -41,6 +42,8 @@ GROWTH = 10.0                 # "grows with dimension": the median condition num
 MINIMA_RARE = 0.01            # at the largest dimension fewer than 1% of critical points are minima
 SADDLES_DOMINATE = 0.9        # from dimension 3 on, more than 90% of critical points are saddles
 SADDLE_SLOWDOWN = 3.0         # starting near the saddle costs 3x more steps to escape
+KAPPA_TOL = 1e-9              # the Hessian's singular values give back the taco's kappa to rounding
+NO_EFFECT = 0.1               # powers of two within 10% of their neighbours: "no special effect"
 MOMENTUM_ESCAPE = 2.0         # momentum leaves the saddle at least twice as fast
 
 
@@ -217,6 +220,16 @@ def powers_of_two_within_margin(r: BatchTiming) -> bool:
     """No power of two is more than the timing margin faster or slower per example than its
     neighbours (the measured effect, if any, is within the margin)."""
     return bool(r.ratios) and all(1 / TIMING_MARGIN <= q <= TIMING_MARGIN for q in r.ratios.values())
+
+
+def powers_of_two_unremarkable(r: BatchTiming) -> bool:
+    """Every power of two runs within NO_EFFECT of its neighbours' time per example."""
+    return bool(r.ratios) and all(abs(q - 1) < NO_EFFECT for q in r.ratios.values())
+
+
+def condition_number_is(measured: float, kappa: float) -> bool:
+    """A condition number computed from singular values equals ``kappa`` to KAPPA_TOL (relative)."""
+    return abs(measured - kappa) < KAPPA_TOL * kappa
 
 
 # --------------------------------------------------------------------------- problems with SGD
