@@ -163,7 +163,7 @@ def test_batch_norm_statistics_recalibrated_after_training():
     with the statistics of the training images under the final weights."""
     from lecture_lib.models.cifar_resnet import cifar_resnet
 
-    data = T.digit_images()
+    data = T.standardized_digits()
     X, y = data.X_train[:256], data.y_train[:256]
     torch.manual_seed(0)
     run = T.train(cifar_resnet(8, "plain", width=4, in_channels=1), X, y, epochs=1, lr=1e-2, batch_size=128)

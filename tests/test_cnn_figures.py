@@ -129,7 +129,7 @@ def test_experiment_plots_draw_their_results():
                                  memory_shape=(4, 2, 8, 8, 2, 3), repeats=1)
     fig = plots.plot_conv_cost(cost)
     assert "9x the input" in _texts(fig)
-    fig = plots.plot_gradient_norms([1.0, 0.1, 0.01], [0.2, 0.1, 0.1], "residual")
+    fig = plots.plot_shortcut_gradients([1.0, 0.1, 0.01], [0.2, 0.1, 0.1], "residual")
     assert "100x (plain) against 2x (residual)" in _texts(fig)
 
 

@@ -172,7 +172,7 @@ def _factor(x: float) -> str:
     return f"{x:,.0f}x" if x >= 10 else f"{x:.2g}x"
 
 
-def plot_gradient_norms(plain, shortcut, label: str, ax=None):
+def plot_shortcut_gradients(plain, shortcut, label: str, ax=None):
     """RMS gradient of each conv layer's weights (log scale), input side on the left, for a
     plain stack and its twin with shortcuts (residual or dense connections)."""
     fig, ax = _axes(ax, 9, 3.8)

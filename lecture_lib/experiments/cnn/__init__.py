@@ -75,12 +75,12 @@ from .training import (  # noqa: F401
     compressed_bytes,
     conv_gradient_norms,
     dense_bytes,
-    digit_images,
     kmeans_1d,
     make_pruning_permanent,
     prune,
     recalibrate_batch_norm,
     share_weights,
+    standardized_digits,
     train,
     weight_tensors,
 )

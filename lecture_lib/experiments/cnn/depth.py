@@ -45,7 +45,7 @@ def measure_degradation(rng, depths=(20, 56), width: int = 8, n_train: int | Non
     depths = tuple(check_int(d, "depth", min=8) for d in depths)
     if len(depths) != 2 or depths[0] >= depths[1]:
         raise ValueError(f"depths={depths!r} is not valid; expected (shallow, deep) with shallow < deep")
-    data = T.digit_images()
+    data = T.standardized_digits()
     n_train = len(data.y_train) if n_train is None else check_int(n_train, "n_train", min=10,
                                                                    max=len(data.y_train))
     X, y = data.X_train[:n_train], data.y_train[:n_train]
@@ -122,7 +122,7 @@ def measure_additive_gradient(rng, depth: int = 56, width: int = 8, n: int = 256
     _, (c1, c2, c3) = branch(x)
     d_branch = layers.conv_backward_fast(layers.relu_backward(layers.conv_backward_fast(dout, c3)[0], c2), c1)[0]
     numeric = numerical_gradient_array(lambda v: v + branch(v)[0], x.copy(), dout)
-    data = T.digit_images()
+    data = T.standardized_digits()
     X, y = data.X_train[:n], data.y_train[:n]
     norms = {}
     seed = torch_seed_from(rng)
@@ -179,7 +179,7 @@ def measure_width_vs_depth(rng, deep=(40, 8), wide=(10, 22), epochs: int = 4, n_
     from ...models.anatomy import flops, parameter_count
 
     rng = as_rng(rng)
-    data = T.digit_images()
+    data = T.standardized_digits()
     n_train = len(data.y_train) if n_train is None else check_int(n_train, "n_train", min=10,
                                                                    max=len(data.y_train))
     seed = torch_seed_from(rng)
@@ -232,7 +232,7 @@ def measure_dense_gradient(rng, depth: int = 40, growth_rate: int = 12, n: int =
     from ...models import densenet_cifar
 
     rng = as_rng(rng)
-    data = T.digit_images()
+    data = T.standardized_digits()
     X, y = data.X_train[:n], data.y_train[:n]
     seed = torch_seed_from(rng)
     norms = {}

@@ -130,7 +130,7 @@ def measure_digits_cnn(rng, width: int = 16, epochs: int = 5, lr: float = 1e-2) 
     from ...models import digits_cnn
 
     rng = as_rng(rng)
-    data = T.digit_images()
+    data = T.standardized_digits()
     seed = torch_seed_from(rng)
     torch.manual_seed(seed)
     run = T.train(digits_cnn(width=width), data.X_train, data.y_train, epochs=epochs, lr=lr, seed=seed,
@@ -317,7 +317,7 @@ def measure_deep_compression(model, rng, prune_fraction: float = 0.75, bits: int
     from ...models.anatomy import describe
 
     rng = as_rng(rng)
-    data = T.digit_images()
+    data = T.standardized_digits()
     model = copy.deepcopy(model)
     before = T.accuracy(model, data.X_test, data.y_test)
     dense = T.dense_bytes(model)

@@ -27,7 +27,7 @@ class DigitImages:
 
 
 @cache
-def digit_images(seed: int = 0) -> DigitImages:
+def standardized_digits(seed: int = 0) -> DigitImages:
     """The digits as images (cached: the arrays are shared, treat them as read-only)."""
     from ...data import digits
 
