@@ -277,6 +277,12 @@ def activation_statistics(init: str, activation: str, X, weights: Sequence, *, r
 
 def _forward_backward(init, activation, X, weights, scale, rng, edges, hist_rows, grad_rows, backward,
                       weight_grads) -> ActivationStats:
+    """The notes' experiment, layer by layer: h = f(h @ W) with no bias (so that the statistics are
+    the init's alone), the statistics of every layer collected on the way; then a random upstream
+    gradient sent back (dz = dh * f'(z), dh = dz @ W.T). Not the gates of ``layers``: those keep
+    a cache per layer and add a bias, and this pass runs on grids of inits and activations with
+    thousands of rows, where it keeps only what the statistics need. 02 shows this loop and checks
+    its own copy equal to it."""
     f, f_grad = A.get(activation)
     h, layers_seen = X, []
     stats = {k: [] for k in ("means", "stds", "saturated", "dead_units", "unit_zero_share",

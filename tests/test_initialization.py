@@ -343,3 +343,14 @@ def test_speeds_up_holds_for_normalized_digits_and_fails_on_the_opposite(digits_
     assert not E.speeds_up(fast, slow)     # the opposite comparison
     assert not E.speeds_up(slow, slow)     # no speed-up against itself
     assert slow.condition > fast.condition
+
+
+def test_the_notes_lines_are_lecun_and_he():
+    from lecture_lib.notes_code.initialization import notes_he, notes_xavier
+
+    rng = np.random.default_rng(0)
+    for line, init in ((notes_xavier, "lecun"), (notes_he, "he")):
+        W = line(400, 300, rng)
+        assert W.shape == (400, 300)
+        assert W.var() == pytest.approx(I.init_std(init, 400, 300) ** 2, rel=0.02)
+    assert notes_xavier(400, 300, rng).var() != pytest.approx(I.init_std("xavier", 400, 300) ** 2, rel=0.1)

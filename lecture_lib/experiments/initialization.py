@@ -415,10 +415,11 @@ def measure_xavier_naming(fan_in: int = 1000, fan_out: int = 500, *, rng) -> Xav
     import torch
 
     from .._checks import torch_seed_from
+    from ..notes_code.initialization import notes_xavier
 
     rng = as_rng(rng)
     fan_in, fan_out = check_positive_int(fan_in, "fan_in"), check_positive_int(fan_out, "fan_out")
-    W_notes = rng.standard_normal((fan_in, fan_out)) / np.sqrt(fan_in)        # the notes' "Xavier"
+    W_notes = notes_xavier(fan_in, fan_out, rng)                              # the notes' "Xavier"
     W_torch = torch.nn.init.xavier_normal_(torch.empty(fan_out, fan_in),      # torch stores (out, in)
                                            generator=torch.Generator().manual_seed(torch_seed_from(rng)))
     return XavierNaming(fan_in, fan_out, float(W_notes.var()), float(W_torch.var()),
