@@ -13,6 +13,8 @@ from cycler import cycler
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from ._checks import check_scalar
+
 # Okabe & Ito (2008), "Color Universal Design": distinguishable with every common colour-vision deficiency.
 PALETTE = {
     "blue": "#0072B2",
@@ -85,7 +87,7 @@ def font_pt(points: float) -> float:
     default, 16 pt in the presentation style): for text that must stand out from the rest."""
     import matplotlib as mpl
 
-    return points * mpl.rcParams["font.size"] / _FONT["default"]
+    return check_scalar(points, "points", min=0.0, min_inclusive=False) * mpl.rcParams["font.size"] / _FONT["default"]
 
 
 def legend_beside(ax, **kwargs):
@@ -99,6 +101,9 @@ def small_texts(fig: Figure, min_pt: float = MIN_FONT_PT) -> list[tuple[float, s
     """The visible, non-empty texts of ``fig`` set smaller than ``min_pt`` points, as (size, text)."""
     from matplotlib.text import Text
 
+    if not isinstance(fig, Figure):
+        raise TypeError(f"fig={fig!r} is not valid; expected a matplotlib Figure")
+    min_pt = check_scalar(min_pt, "min_pt", min=0.0)
     return sorted({(round(t.get_fontsize(), 1), t.get_text()) for t in fig.findobj(Text)
                    if t.get_visible() and t.get_text().strip() and t.get_fontsize() < min_pt})
 

@@ -10,7 +10,7 @@ import pytest
 from lecture_lib import activations as A
 from lecture_lib import init as I
 from lecture_lib import landscapes as L
-from lecture_lib import layers, nets, optim, parabola, schedules, timing
+from lecture_lib import layers, nets, optim, parabola, schedules, style, timing
 from lecture_lib import preprocessing as P
 from lecture_lib.autodiff import Value
 from lecture_lib.course import source_of
@@ -202,6 +202,12 @@ CASES = [
     ("margin of a zero time", lambda: timing.within_margin(0.0, 1.0), ValueError, "a=0.0"),
     ("not slower negative", lambda: timing.not_slower(-1.0, 1.0), ValueError, "t=-1.0"),
     ("source of a number", lambda: source_of(3), TypeError, "fn=3"),
+    ("font size a string", lambda: style.font_pt("12"), TypeError, "points='12'"),
+    ("font size negative", lambda: style.font_pt(-1), ValueError, "points=-1"),
+    ("small texts of no figure", lambda: style.small_texts(None), TypeError, "fig=None"),
+    ("softmax of a string", lambda: layers.softmax("scores"), TypeError, "scores='scores'"),
+    ("epochs to loss of a string", lambda: EI.epochs_to_loss("abc"), TypeError, "train_loss='abc'"),
+    ("epochs to loss nan target", lambda: EI.epochs_to_loss([1.0], target=float("nan")), ValueError, "target=nan"),
     ("mlp activation", lambda: mlp(10, activation="gelu"), ValueError, "activation='gelu'"),
     ("mlp widths string", lambda: mlp(10, widths="64"), TypeError, "widths='64'"),
     ("mlp seed negative", lambda: mlp(10, seed=-1), ValueError, "seed=-1"),

@@ -372,6 +372,8 @@ def nearly_dead_share(stats: I.ActivationStats, layer: int = -1) -> float:
 
 def epochs_to_loss(train_loss, target: float = LOSS_TARGET) -> int | None:
     """The first epoch (counting from 1) whose training loss is below ``target``; None: never."""
+    train_loss = check_array(train_loss, "train_loss", ndim=1, kind="real")
+    target = check_scalar(target, "target")
     return next((epoch for epoch, loss in enumerate(train_loss, start=1) if loss < target), None)
 
 

@@ -37,6 +37,7 @@ from .depth import (  # noqa: F401
     plain_degrades,
     residual_does_not_degrade,
     shortcuts_even_out_gradients,
+    spread,
     wide_is_more_efficient,
 )
 from .sizes import (  # noqa: F401

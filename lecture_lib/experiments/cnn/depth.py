@@ -78,6 +78,11 @@ def residual_does_not_degrade(result: Degradation) -> bool:
 ADDITIVE_TOL = 1e-7
 
 
+def spread(norms) -> float:
+    """How far apart the layers' gradient norms are: the largest over the smallest."""
+    return max(norms) / min(norms)
+
+
 @dataclass(frozen=True)
 class AdditiveGradient:
     rel_error_sum: float          # (upstream + branch gradient) against the numerical gradient
@@ -88,11 +93,11 @@ class AdditiveGradient:
 
     @property
     def plain_spread(self) -> float:
-        return max(self.plain_norms) / min(self.plain_norms)
+        return spread(self.plain_norms)
 
     @property
     def residual_spread(self) -> float:
-        return max(self.residual_norms) / min(self.residual_norms)
+        return spread(self.residual_norms)
 
 
 def measure_additive_gradient(rng, depth: int = 56, width: int = 8, n: int = 256) -> AdditiveGradient:
@@ -211,11 +216,11 @@ class DenseGradient:
 
     @property
     def dense_spread(self) -> float:
-        return max(self.dense_norms) / min(self.dense_norms)
+        return spread(self.dense_norms)
 
     @property
     def plain_spread(self) -> float:
-        return max(self.plain_norms) / min(self.plain_norms)
+        return spread(self.plain_norms)
 
     @property
     def plain_first_over_last(self) -> float:
