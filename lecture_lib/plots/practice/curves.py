@@ -95,7 +95,7 @@ def plot_gap(gap=None):
     ax.plot([], [], color="black", linestyle="--", markerfacecolor="white", label="validation (dashed)")
     low = min(gap.train_acc.min(), gap.val_acc.min())
     ax.set(xlim=(0.5, epochs[-1] * 1.2), ylim=(max(0.0, low - 0.05), 1.02), xlabel="epoch", ylabel="accuracy",
-           title="Few images: a big gap (overfitting); few units: no gap, low accuracy (underfitting)")
+           title="Few images: a big gap (overfitting); few units: a small gap at a low accuracy (underfitting)")
     ax.legend(loc="lower right")
     return fig
 

@@ -70,7 +70,7 @@ def plot_ensembles(independent=None, snapshots=None, polyak=None, lr: float | No
     final = curves[:, -1]
     ax_avg.set(xlabel="epoch", ylabel="test cross-entropy (log)", yscale="log",
                ylim=(0.9 * np.nanmin(curves), 1.1 * np.nanmax(curves)),
-               title=(f"lr {lr:g}: {polyak.names[1 + int(np.nanargmin(final[1:]))]} ends "
+               title=(f"lr {lr:g}, first seed: {polyak.names[1 + int(np.nanargmin(final[1:]))]} ends "
                       f"{1 - np.nanmin(final[1:]) / final[0]:.0%} below the last iterate"))
     ax_avg.yaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))
     ax_avg.yaxis.set_major_formatter(ScalarFormatter())
