@@ -193,7 +193,7 @@ def plot_spiral(result, X_held, y_held):
     ax_l.semilogy(np.arange(1, len(result.losses) + 1), result.losses, color=COLORS[0],
                   label="two-layer net (gates)")
     ax_l.axhline(result.linear_loss, color=COLORS[1], linestyle="--",
-                 label="linear classifier, half its largest stable lr")
+                 label="linear classifier: its final loss (half its largest stable lr)")
     ax_l.set(xlabel="gradient step", ylabel="training loss (log scale)",
              title="Staged gates train the net; a linear model stalls")
     ax_l.legend()

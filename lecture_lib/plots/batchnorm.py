@@ -171,11 +171,10 @@ def plot_batch_dependence(result: B.BatchDependence):
     ax_gap.bar(x - 0.2, [result.train_acc[n] for n in names], 0.4, color=COLORS[0], label="train")
     ax_gap.bar(x + 0.2, [result.val_acc[n] for n in names], 0.4, color=COLORS[1], hatch="//", label="validation")
     for i, n in enumerate(names):
-        ax_gap.text(i, max(result.train_acc[n], result.val_acc[n]) + 0.01, f"gap {result.gap[n]:.3f}", ha="center")
-    low = min(min(result.val_acc.values()), min(result.train_acc.values()))
-    ax_gap.set(ylim=(max(0.0, low - 0.1), 1.05), ylabel="accuracy", title="Train / validation gap")
+        ax_gap.text(i, max(result.train_acc[n], result.val_acc[n]) + 0.03, f"gap {result.gap[n]:.3f}", ha="center")
+    ax_gap.set(ylim=(0.0, 1.12), ylabel="accuracy", title="Train / validation gap")   # bars from 0: heights compare
     ax_gap.set_xticks(x, [NORM_LABELS[n] for n in names])
-    legend_beside(ax_gap)   # the bars rise from the panel's bottom edge
+    legend_beside(ax_gap)
     fig.suptitle(f"Batch noise falls {result.score_spread[0] / result.score_spread[-1]:.1f}× from B = {sizes[0]} to "
                  f"{sizes[-1]}; train/validation gap {result.gap['none']:.3f} without BN, "
                  f"{result.gap['batchnorm']:.3f} with")
@@ -183,7 +182,8 @@ def plot_batch_dependence(result: B.BatchDependence):
 
 
 def plot_test_time(result: B.TestTimeResult, ax=None):
-    """Validation accuracy of the trained BN net evaluated five ways."""
+    """Validation accuracy of the trained BN net evaluated three ways, and of a second run whose running
+    averages lag (momentum 0.99), before and after recalibrating them."""
     fig, ax = _axes(ax, 10, 3.8)
     bars = [("test mode\n(running stats)", result.accuracy_test_mode),
             ("train mode,\nbatches of 1 (bug)", result.accuracy_train_mode_single),
@@ -194,8 +194,8 @@ def plot_test_time(result: B.TestTimeResult, ax=None):
         ax.bar(k, value, color=COLORS[k], hatch=(None, "xx", "//", "..", None)[k])
         ax.text(k, value + 0.02, f"{value:.1%}", ha="center")
     ax.set_xticks(range(len(bars)), [b[0] for b in bars])
-    ax.set(ylim=(0, 1.12), ylabel="validation accuracy", title="The trained BN net's validation accuracy, "
-           "evaluated five ways")
+    ax.set(ylim=(0, 1.12), ylabel="validation accuracy", title="Validation accuracy: the trained BN net three ways, "
+           "then a run whose running averages lag")
     return fig
 
 
@@ -285,7 +285,7 @@ def plot_normalize(sensitivity: B.WeightSensitivity | None = None, centred: B.Bo
     fig = new_figure(14, 4.6)
     ax_c, ax_o, ax_s = fig.subplots(1, 3, width_ratios=(1, 1, 1.2))
     _draw_boundaries(ax_c, centred, "centred inputs")
-    _draw_boundaries(ax_o, offset, f"the same inputs moved {offset.offset:g} std away")
+    _draw_boundaries(ax_o, offset, f"the same inputs moved by {offset.offset:g} std on each axis")
     # one legend for the two scatter panels, below the figure: the points fill the panels
     fig.legend(*ax_c.get_legend_handles_labels(), loc="outside lower center", ncols=5)
     ax_s.semilogy(sensitivity.offsets, sensitivity.sensitivity, **style_marker(0))

@@ -384,7 +384,7 @@ def plot_comparison(result=None, ax=None):
     ax.set(xlabel="GFLOPs per 224x224 image (counted, multiply-add = 2; log scale)",
            ylabel="ImageNet top-1 accuracy (%, published)",
            title=("Accuracy against computation: each model below the dashed line is beaten on both by one on it"
-                  if off else "Accuracy against computation") + "\n(disc area = parameters, counted)")
+                  if off else "Accuracy against computation") + "\n(disc area = parameters, counted; colour = family)")
     ax.text(0.99, 0.01, f"accuracy: {result.source}", transform=ax.transAxes, ha="right", va="bottom", color=COLORS[7])
     place_labels(ax, list(zip(gflops, result.top1, strict=True)),
                  [f"{a}\n{p:.3g}M" for a, p in zip(result.archs, params, strict=True)],

@@ -12,6 +12,12 @@ from .. import init as I
 from ..style import COLORS, new_figure, style_marker
 
 
+def init_style(init: str, fallback: int) -> dict:
+    """One colour, line style and marker per init, the same in every figure of 02 (by its place in
+    ``init.INITS``; ``fallback`` for a name outside it)."""
+    return style_marker(I.INITS.index(init) if init in I.INITS else fallback)
+
+
 def plot_preprocessing(comparison):
     """Steps to the target against the learning rate for each version of the inputs, and the
     curvature spectrum each one gives a linear layer (a
@@ -81,9 +87,9 @@ def plot_forward_statistics(grid):
         for k, (init, s) in enumerate(runs.items()):
             layers = np.arange(1, s.depth + 1)
             label = init + (f" (under {under[init]})" if init in under else "")
-            axes[0, col].semilogy(layers, np.maximum(s.stds, 1e-12), label=label, **style_marker(k))
+            axes[0, col].semilogy(layers, np.maximum(s.stds, 1e-12), label=label, **init_style(init, k))
             axes[1, col].plot(layers, np.maximum(s.means, 1e-12) if act == "relu" else s.means, label=label,
-                              **style_marker(k))
+                              **init_style(init, k))
         axes[0, col].set(title=f"{act}: std per layer", ylabel="std of h (log)")
         axes[1, col].set(title=f"{act}: mean per layer", xlabel="layer", ylabel="mean of h")
         if act == "relu":
@@ -138,7 +144,7 @@ def plot_backward_statistics(grid):
         under = hidden_under({init: s.grad_rms for init, s in runs.items()})
         for k, (init, s) in enumerate(runs.items()):
             label = init + (f" (under {under[init]})" if init in under else "")
-            ax.semilogy(np.arange(1, s.depth + 1), np.maximum(s.grad_rms, 1e-30), label=label, **style_marker(k))
+            ax.semilogy(np.arange(1, s.depth + 1), np.maximum(s.grad_rms, 1e-30), label=label, **init_style(init, k))
         ax.set(title=f"{act}: gradient flowing back", xlabel=f"layer (the gradient enters at {s.depth})",
                ylabel="RMS of dL/dh (log)" if col == 0 else None)
     handles, labels = axes[0].get_legend_handles_labels()
@@ -185,9 +191,9 @@ def plot_training_curves(runs: dict, depth: int):
                      and np.allclose(runs[o].train_loss, r.train_loss, atol=1e-3)), None)
         if twin is not None:
             label += f" (hidden under {I.LABELS.get(twin, twin)})"
-        ax.plot(np.arange(1, len(r.train_loss) + 1), r.train_loss, label=label, **style_marker(k))
+        ax.plot(np.arange(1, len(r.train_loss) + 1), r.train_loss, label=label, **init_style(init, k))
         if r.diverged_at is not None:
-            ax.axvline(r.diverged_at, **{**style_marker(k), "marker": None, "linewidth": 1})
+            ax.axvline(r.diverged_at, **{**init_style(init, k), "marker": None, "linewidth": 1})
     n_classes = next(iter(runs.values())).net.sizes[-1]
     chance = math.log(n_classes)
     # named in the legend: a text by the line could sit on a diverged run's vertical line

@@ -175,7 +175,7 @@ def plot_damping(damping, land, first: int = 40):
     ax3.set_title("progress: the loss", fontsize="medium")
     # the losses fall from the upper left: the upper right corner is free (the heavy ball's swings are
     # not); a short title (the y axis is the loss − minimum) keeps the legend narrow enough for it
-    ax3.legend(title=f"steps until below {damping.tol:g}", loc="upper right")
+    ax3.legend(title=f"steps to ‖x − x*‖ ≤ {damping.tol:g}·‖x₀ − x*‖", loc="upper right")
     swing = damping.swing
     heavy = "but swings wider and longer across the valley" if swing["momentum"] > swing["sgd"] else \
         "and swings less across the valley"

@@ -119,6 +119,14 @@ def plot_unused_weight(result):
 
 
 # --------------------------------------------------------------------------- augmentation
+def _flip_title(flips) -> str:
+    from ..experiments.regularization import FLIP_PRESERVES
+
+    kept = [str(c) for c in flips.preserved(FLIP_PRESERVES)]
+    which = (f"class{'es' if len(kept) > 1 else ''} {', '.join(kept)}" if kept else "no class")
+    return f"Mirrored, only {which} {'stay' if len(kept) > 1 else 'stays'} recognized ({FLIP_PRESERVES:.0%} or more)"
+
+
 def plot_augmentation(runs, flips):
     """Left: held-out accuracy with each augmentation recipe (every seed, bar = mean). Right: a digit
     classifier's accuracy per class on held-out digits as they are and mirrored."""
@@ -138,7 +146,7 @@ def plot_augmentation(runs, flips):
     ax_f.bar(classes + 0.2, flips.acc_flipped, width=0.4, color=COLORS[1], hatch="//", label="mirrored left-right")
     ax_f.set_xticks(classes)
     ax_f.set(xlabel="digit class", ylabel="accuracy on held-out digits", ylim=(0, 1.22),
-             title="A flip keeps the label of symmetric digits only")
+             title=_flip_title(flips))
     ax_f.set_yticks(np.linspace(0, 1, 6))
     ax_f.legend(loc="upper center", ncol=2, framealpha=0.95)
     return fig
