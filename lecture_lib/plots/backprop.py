@@ -207,8 +207,11 @@ def plot_step_sweep(sweep, agree: float):
     ax = fig.subplots()
     ax.loglog(sweep.hs, sweep.centred, label="centred, float64", **style_marker(0))
     ax.loglog(sweep.hs, sweep.one_sided, label="one-sided, float64", **style_marker(1))
-    ax.loglog(sweep.hs, np.maximum(sweep.float32, 1e-16), label="centred, float32", **style_marker(2))
-    ax.axhspan(1e-16, agree, color=COLORS[2], alpha=0.08)
+    float32 = np.maximum(sweep.float32, 1e-16)     # an exact 0 (f(x + h) == f(x - h)) drawn at 1e-16
+    ax.loglog(sweep.hs, float32, label="centred, float32", **style_marker(2))
+    floor = min(np.min(sweep.centred), np.min(sweep.one_sided), np.min(float32)) / 3
+    ax.axhspan(floor, agree, color=COLORS[2], alpha=0.08)
+    ax.set_ylim(bottom=floor)
     ax.axhline(agree, color="0.4", linewidth=1)
     ax.text(sweep.hs[-1], agree * 1.5, f"agree: below {agree:.0e}", color="0.3", ha="right")
     ax.set(xlabel="step δ of the difference (log scale; numerical_gradient's argument h)",
